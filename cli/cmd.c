@@ -1,0 +1,134 @@
+// Command table and dispatch: see cmd.h.
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "format.h"
+
+const struct bc_command bc_commands[] = {
+	{ ".bugcheck", false, cmd_bugcheck, ".bugcheck",
+	  "bug check code and its four arguments" },
+	{ "vertarget", false, cmd_vertarget, "vertarget",
+	  "Windows version, product, kernel base, crash time and uptime" },
+	{ "r", false, cmd_registers, "r [reg[,reg...]]",
+	  "registers of the current context (all, or the ones named)" },
+	{ "lm", true, cmd_lm, "lm[k|u][v][n][t] [m PATTERN] | lmvm NAME",
+	  "loaded modules (v: verbose, m: name pattern, k/u: kernel/user, n/t: image name, "
+	  "timestamp)" },
+	{ "db dw dd dq dc dps dqs dds da du", false, cmd_display, "dX [ADDRESS] [L COUNT]",
+	  "display memory as bytes, words, dwords, qwords, pointers with symbols, or strings" },
+	{ "?", false, cmd_evaluate, "? EXPRESSION",
+	  "evaluate an expression (hex by default, 0n decimal, poi(), @reg, module names)" },
+	{ ".help", false, cmd_help, ".help", "list commands" },
+	{ "q qq", false, cmd_quit, "q", "quit" },
+};
+const size_t bc_command_count = sizeof(bc_commands) / sizeof(bc_commands[0]);
+
+// Does @name appear as a word in the space-separated @names?
+static bool has_name(const char *names, const char *name, size_t len)
+{
+	const char *p = names;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		if (n == len && !strncmp(p, name, len))
+			return true;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+static const struct bc_command *find_command(const char *cmd, size_t len, size_t *name_len)
+{
+	for (size_t i = 0; i < bc_command_count; i++) {
+		if (has_name(bc_commands[i].names, cmd, len)) {
+			*name_len = len;
+			return &bc_commands[i];
+		}
+	}
+	// Commands with attached options: "lmvm" is "lm" with options "vm".
+	for (size_t i = 0; i < bc_command_count; i++) {
+		const struct bc_command *c = &bc_commands[i];
+		size_t n = strcspn(c->names, " ");
+		if (c->attached_options && len > n && !strncmp(cmd, c->names, n)) {
+			*name_len = n;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int run_one(struct bc_session *s, char *text)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t end = strlen(text);
+	while (end && isspace((unsigned char)text[end - 1]))
+		text[--end] = 0;
+	if (!*text)
+		return 0;
+	// WinDbg lets "?" and "r" touch their argument ("?1+2", "rrip" is not allowed, "r@rip" is).
+	size_t len = text[0] == '?' ? 1 : strcspn(text, " \t");
+	size_t name_len;
+	const struct bc_command *c = find_command(text, len, &name_len);
+	if (!c) {
+		fputs("Unknown command: ", s->out);
+		bc_put_escaped(s->out, text, 0);
+		fputs(" (.help lists the commands)\n", s->out);
+		return 1;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "%.*s", (int)(len < sizeof(name) - 1 ? len : sizeof(name) - 1),
+		 text);
+	const char *args = text + len;
+	while (isspace((unsigned char)*args))
+		args++;
+	return c->run(s, name, args);
+}
+
+int bc_cmd_run_line(struct bc_session *s, const char *line)
+{
+	char *copy = strdup(line);
+	if (!copy)
+		return 1;
+	int status = 0;
+	char *p = copy;
+	bool in_quote = false;
+	char *start = p;
+	for (;; p++) {
+		if (*p == '"')
+			in_quote = !in_quote;
+		if (*p == 0 || (*p == ';' && !in_quote)) {
+			bool last = *p == 0;
+			*p = 0;
+			status |= run_one(s, start);
+			if (last || s->quit)
+				break;
+			start = p + 1;
+		}
+	}
+	free(copy);
+	fflush(s->out);
+	return status;
+}
+
+int cmd_help(struct bc_session *s, const char *cmd, const char *args)
+{
+	(void)cmd;
+	(void)args;
+	fputs("Commands (WinDbg syntax; numbers are hex unless 0n-prefixed):\n", s->out);
+	for (size_t i = 0; i < bc_command_count; i++)
+		fprintf(s->out, "  %-40s %s\n", bc_commands[i].usage, bc_commands[i].summary);
+	fputs("Several commands can be given on one line, separated by ';'.\n", s->out);
+	return 0;
+}
+
+int cmd_quit(struct bc_session *s, const char *cmd, const char *args)
+{
+	(void)cmd;
+	(void)args;
+	s->quit = true;
+	return 0;
+}

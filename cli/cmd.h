@@ -1,0 +1,48 @@
+/*
+ * cli/cmd.h: the command table and the commands' entry points.
+ *
+ * To add a command:
+ *  1. write `int cmd_<name>(struct bc_session *s, const char *cmd, const char *args)`
+ *     in cli/cmd_<area>.c (output to s->out, errors as one line to s->out
+ *     too, as WinDbg does; return 0 on success, 1 on error);
+ *  2. declare it below and add a row to `commands` in cli/cmd.c with its
+ *     name(s), a one-line summary and usage (.help and docs/COMMANDS.md
+ *     come from that row);
+ *  3. add a CLI test in tests/cli/ asserting output against values read
+ *     independently of bugcheck.
+ */
+#ifndef BC_CLI_CMD_H
+#define BC_CLI_CMD_H
+
+#include "session.h"
+
+typedef int bc_cmd_fn(struct bc_session *s, const char *cmd, const char *args);
+
+struct bc_command {
+	const char *names;     ///< space-separated names ("db dw dd")
+	bool attached_options; ///< options may follow the name without a space (lmvm)
+	bc_cmd_fn *run;
+	const char *usage;
+	const char *summary;
+};
+
+/** Runs one line, which may hold several commands separated by ';'. */
+int bc_cmd_run_line(struct bc_session *s, const char *line);
+
+/** The table, for .help and documentation. */
+extern const struct bc_command bc_commands[];
+extern const size_t bc_command_count;
+
+/** Prints the "what WinDbg prints on opening a dump" banner plus the bug check. */
+void bc_print_summary(struct bc_session *s);
+
+/** The version line, "Windows 10 Kernel Version 19041 MP (16 procs) Free x64". */
+void bc_version_line(const struct bc_target *t, char *buf, size_t size);
+
+/** Prints the whole dump summary as one JSON document (--json). */
+void bc_print_json(struct bc_session *s);
+
+bc_cmd_fn cmd_help, cmd_quit, cmd_bugcheck, cmd_vertarget, cmd_registers, cmd_lm,
+	cmd_display, cmd_evaluate;
+
+#endif

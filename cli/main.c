@@ -1,0 +1,90 @@
+// bugcheck: the command-line program over libbugcheck.
+//
+//   bugcheck DUMP                  summary (what WinDbg prints on opening, plus the bug check)
+//   bugcheck DUMP -c "cmd; cmd"    run WinDbg-syntax commands and exit
+//   bugcheck DUMP                  on a terminal with no -c: the interactive kd> prompt
+//   bugcheck --json DUMP           the same facts as one JSON document
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "format.h"
+
+int bc_repl(struct bc_session *s);
+
+static void usage(FILE *o)
+{
+	fputs("usage: bugcheck [options] DUMP\n"
+	      "Reads a Windows kernel crash dump (MEMORY.DMP, C:\\Windows\\Minidump\\*.dmp).\n\n"
+	      "  -c, --command \"CMDS\"  run WinDbg-syntax commands (separated by ';') and exit\n"
+	      "  -j, --json            print the dump's facts as one JSON document\n"
+	      "  -q, --quiet           with -c: do not print the summary first\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         program version\n\n"
+	      "With no -c on a terminal, bugcheck opens an interactive kd> prompt;\n"
+	      "type .help there for the commands.\n", o);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "command", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *commands = NULL;
+	bool json = false, quiet = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:jqhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': commands = optarg; break;
+		case 'j': json = true; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts("bugcheck 0.1.0"); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	const char *path = argv[optind];
+	struct bc_session s = { .out = stdout };
+	struct bc_error *err = bc_target_open(path, &s.target);
+	if (err) {
+		fputs("bugcheck: ", stderr);
+		bc_put_escaped(stderr, path, 0);
+		fputs(": ", stderr);
+		bc_put_escaped(stderr, err->message, 0);
+		fputc('\n', stderr);
+		bc_error_destroy(err);
+		return 1;
+	}
+	const struct bc_context *ctx = bc_target_context(s.target);
+	if (ctx) {
+		s.context = *ctx;
+		s.has_context = true;
+	}
+	int status = 0;
+	if (json) {
+		bc_print_json(&s);
+	} else if (commands) {
+		if (!quiet) {
+			bc_print_summary(&s);
+			fputc('\n', s.out);
+		}
+		status = bc_cmd_run_line(&s, commands);
+	} else {
+		bc_print_summary(&s);
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+			status = bc_repl(&s);
+	}
+	bc_target_close(s.target);
+	return status ? 1 : 0;
+}

@@ -1,0 +1,45 @@
+// The unit test runner: see test.h.
+#include "test.h"
+
+struct bc_test_state bc_test_state;
+static struct bc_test tests[512];
+static int test_count;
+
+void bc_test_register(const char *name, void (*fn)(void))
+{
+	if (test_count < (int)(sizeof(tests) / sizeof(tests[0])))
+		tests[test_count++] = (struct bc_test){ name, fn };
+}
+
+int bc_test_main(int argc, char **argv)
+{
+	const char *filter = argc > 1 ? argv[1] : NULL;
+	int run = 0, failed = 0, skipped = 0;
+	for (int i = 0; i < test_count; i++)
+		if (!filter || strstr(tests[i].name, filter))
+			run++;
+	printf("1..%d\n", run);
+	int n = 0;
+	for (int i = 0; i < test_count; i++) {
+		if (filter && !strstr(tests[i].name, filter))
+			continue;
+		bc_test_state = (struct bc_test_state){ 0 };
+		tests[i].fn();
+		fflush(stdout);
+		n++;
+		if (bc_test_state.failures) {
+			printf("not ok %d - %s\n", n, tests[i].name);
+			failed++;
+		} else if (bc_test_state.skipped) {
+			printf("ok %d - %s # SKIP %s\n", n, tests[i].name, bc_test_state.skip_reason);
+			skipped++;
+		} else {
+			printf("ok %d - %s\n", n, tests[i].name);
+		}
+	}
+	printf("# %d passed, %d failed, %d skipped\n", run - failed - skipped, failed, skipped);
+	if (failed)
+		return 1;
+	// Everything skipped (e.g. ../shared absent): tell ctest with code 77.
+	return run && skipped == run ? 77 : 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * tests/harness/test.h: the in-tree unit test harness (TAP output).
+ *
+ * A test file defines functions with TEST(name) { ... } and ends with
+ * TEST_MAIN(). Each test runs in order; `prog NAME` runs only tests whose
+ * name contains NAME. CHECK* macros record a failure and continue; REQUIRE*
+ * stop the current test. SKIP("why") ends a test as skipped (TAP "# SKIP").
+ * Values in failure messages are printed in hex, the way dumps are read.
+ */
+#ifndef BC_TEST_H
+#define BC_TEST_H
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bc_test {
+	const char *name;
+	void (*fn)(void);
+};
+
+struct bc_test_state {
+	int failures;      // in the current test
+	bool skipped;
+	const char *skip_reason;
+};
+
+extern struct bc_test_state bc_test_state;
+void bc_test_register(const char *name, void (*fn)(void));
+int bc_test_main(int argc, char **argv);
+
+#define TEST(name)                                                             \
+	static void test_##name(void);                                         \
+	__attribute__((constructor)) static void register_##name(void)         \
+	{                                                                      \
+		bc_test_register(#name, test_##name);                          \
+	}                                                                      \
+	static void test_##name(void)
+
+#define TEST_FAIL_AT(...)                                                      \
+	do {                                                                   \
+		printf("#   %s:%d: ", __FILE__, __LINE__);                     \
+		printf(__VA_ARGS__);                                           \
+		printf("\n");                                                  \
+		bc_test_state.failures++;                                      \
+	} while (0)
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			TEST_FAIL_AT("CHECK(%s) failed", #cond);               \
+	} while (0)
+
+#define REQUIRE(cond)                                                          \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			TEST_FAIL_AT("REQUIRE(%s) failed", #cond);             \
+			return;                                                \
+		}                                                              \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);               \
+		if (a_ != b_)                                                  \
+			TEST_FAIL_AT("%s == %#" PRIx64 ", expected %s == %#" PRIx64, \
+				     #a, a_, #b, b_);                          \
+	} while (0)
+
+#define REQUIRE_EQ(a, b)                                                       \
+	do {                                                                   \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);               \
+		if (a_ != b_) {                                                \
+			TEST_FAIL_AT("%s == %#" PRIx64 ", expected %s == %#" PRIx64, \
+				     #a, a_, #b, b_);                          \
+			return;                                                \
+		}                                                              \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                        \
+	do {                                                                   \
+		const char *a_ = (a), *b_ = (b);                               \
+		if (!a_ || !b_ || strcmp(a_, b_))                              \
+			TEST_FAIL_AT("%s == \"%s\", expected \"%s\"", #a,      \
+				     a_ ? a_ : "(null)", b_ ? b_ : "(null)");  \
+	} while (0)
+
+#define CHECK_CONTAINS(hay, needle)                                            \
+	do {                                                                   \
+		const char *h_ = (hay), *n_ = (needle);                        \
+		if (!h_ || !strstr(h_, n_))                                    \
+			TEST_FAIL_AT("%s does not contain \"%s\": \"%s\"", #hay, n_, \
+				     h_ ? h_ : "(null)");                      \
+	} while (0)
+
+/** Fails the test if err is non-NULL, printing its message, and returns. */
+#define REQUIRE_OK(expr)                                                       \
+	do {                                                                   \
+		struct bc_error *e_ = (expr);                                  \
+		if (e_) {                                                      \
+			TEST_FAIL_AT("%s failed: %s", #expr, e_->message);     \
+			bc_error_destroy(e_);                                  \
+			return;                                                \
+		}                                                              \
+	} while (0)
+
+#define SKIP(why)                                                              \
+	do {                                                                   \
+		bc_test_state.skipped = true;                                  \
+		bc_test_state.skip_reason = (why);                             \
+		return;                                                        \
+	} while (0)
+
+#define TEST_MAIN()                                                            \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		return bc_test_main(argc, argv);                               \
+	}
+
+#endif
