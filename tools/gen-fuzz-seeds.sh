@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Writes seed inputs for the fuzz targets into BUILD/fuzz-seeds/<target>/:
+# synthetic dumps of every format and machine (build/mkdump), cut copies of
+# them, and small structured inputs for the paging, KDBG and CONTEXT targets.
+set -euo pipefail
+build=${1:?usage: gen-fuzz-seeds.sh BUILD_DIR}
+out=$build/fuzz-seeds
+mkdir -p "$out/fuzz_dump_open" "$out/fuzz_paging" "$out/fuzz_kdbg" "$out/fuzz_context"
+if [ -x "$build/mkdump" ]; then
+  for format in full bitmap-kernel bitmap-full summary triage rdmp-kernel rdmp-kernel-user rdmp-complete; do
+    for machine in x64 x86-pae x86 arm64; do
+      f=$out/fuzz_dump_open/$format-$machine.dmp
+      "$build/mkdump" --format "$format" --machine "$machine" "$f" >/dev/null 2>&1 || rm -f "$f"
+    done
+  done
+  "$build/mkdump" --format bitmap-kernel --machine x64 --encoded-kdbg "$out/fuzz_dump_open/encoded-kdbg.dmp" >/dev/null 2>&1 || true
+fi
+# Structured seeds: a zero walk, a self-referencing table, and 256 bytes of a counter.
+printf '\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\xff\xff' > "$out/fuzz_paging/zero"
+head -c 4096 /dev/zero >> "$out/fuzz_paging/zero"
+printf '\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x80\xff\xff' > "$out/fuzz_paging/arm64"
+for i in $(seq 0 255); do printf "\\x$(printf %02x $i)"; done >> "$out/fuzz_paging/arm64"
+for i in $(seq 0 1039); do printf "\\x$(printf %02x $(( (i * 37 + 11) % 256 )))"; done > "$out/fuzz_kdbg/pattern"
+head -c 1300 /dev/zero > "$out/fuzz_context/zero"
