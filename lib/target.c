@@ -141,6 +141,31 @@ static enum bc_paging_mode choose_paging(const struct bc_target *t)
 	return BC_PAGING_NONE;
 }
 
+// Can the kernel's own structures be read under the current paging mode?
+// KdDebuggerDataBlock and the PsLoadedModuleList head are both in nt's data.
+static bool kernel_data_readable(struct bc_target *t)
+{
+	uint8_t b[8];
+	struct bc_error *err = bc_target_read(t, t->info.kd_debugger_data_block, b, sizeof(b));
+	if (!err)
+		err = bc_target_read(t, t->info.ps_loaded_module_list, b, sizeof(b));
+	bc_error_destroy(err);
+	return !err;
+}
+
+// x64 machines with 5-level paging (CR4.LA57) point CR3 at a PML5. The header
+// does not say which; CR4 lives in the KPRCB, which we can only reach after
+// choosing. So, as suggested in KERNEL_DUMP_FORMAT.md 3.3: if the kernel's data
+// does not read with 4 levels but does with 5, the dump is LA57.
+static void detect_la57(struct bc_target *t)
+{
+	if (t->paging != BC_PAGING_X64_4LEVEL || kernel_data_readable(t))
+		return;
+	t->paging = BC_PAGING_X64_5LEVEL;
+	if (!kernel_data_readable(t))
+		t->paging = BC_PAGING_X64_4LEVEL;
+}
+
 static struct bc_error *identify(struct bc_target *t)
 {
 	struct bc_span f = t->file->bytes;
@@ -193,6 +218,7 @@ static struct bc_error *open_file(struct bc_file *file, struct bc_target **ret)
 	if (t->info.format != BC_DUMP_TRIAGE) {
 		t->paging = choose_paging(t);
 		t->dtb = t->info.directory_table_base;
+		detect_la57(t);
 		bc_nt_load_kdbg(t);
 		bc_nt_load_modules(t);
 	}
