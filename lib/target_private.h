@@ -94,6 +94,11 @@ struct bc_error *bc_dump_header32_decode(struct bc_target *t);
 /** Copies an ASCII header string of at most @max bytes, stopping at NUL or "PAGE" fill. */
 void bc_dump_copy_comment(const uint8_t *p, size_t max, char *out);
 
+/** EXCEPTION_RECORD64 (0x98 bytes) or EXCEPTION_RECORD32 (0x50) from @raw (nt/exception.c). */
+size_t bc_exception_record_size(unsigned pointer_size);
+void bc_exception_record_decode(unsigned pointer_size, const uint8_t *raw,
+				struct bc_exception_record *ret);
+
 // Format dispatch (dump/dump.c): selects and runs the format's open function.
 struct bc_error *bc_dump_open_format(struct bc_target *t);
 

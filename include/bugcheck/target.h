@@ -240,6 +240,14 @@ BC_PUBLIC struct bc_error *bc_target_read_physical(struct bc_target *target, uin
 BC_PUBLIC struct bc_error *bc_target_translate(struct bc_target *target, uint64_t address,
 					       uint64_t *physical_ret);
 
+/**
+ * Reads an EXCEPTION_RECORD (64- or 32-bit layout, as the dump's machine
+ * uses) from kernel memory, e.g. the one a 0x7E bug check's Arg3 points at.
+ */
+BC_PUBLIC struct bc_error *bc_target_read_exception_record(struct bc_target *target,
+							   uint64_t address,
+							   struct bc_exception_record *ret);
+
 /** Reads a pointer-sized value (sign-extended on 32-bit targets, as WinDbg shows). */
 BC_PUBLIC struct bc_error *bc_target_read_pointer(struct bc_target *target, uint64_t address,
 						  uint64_t *ret);

@@ -43,17 +43,6 @@ static uint64_t extend32(uint32_t v)
 	return (uint64_t)(int64_t)(int32_t)v;
 }
 
-static void decode_exception32(const uint8_t *p, struct bc_exception_record *e)
-{
-	e->code = bc_le32(p + 0x00);
-	e->flags = bc_le32(p + 0x04);
-	e->record = bc_le32(p + 0x08);
-	e->address = bc_le32(p + 0x0c);
-	e->number_parameters = bc_le32(p + 0x10);
-	for (int i = 0; i < 15; i++)
-		e->information[i] = bc_le32(p + 0x14 + 4 * i);
-}
-
 struct bc_error *bc_dump_header32_decode(struct bc_target *t)
 {
 	struct bc_span f = t->file->bytes;
@@ -99,7 +88,7 @@ struct bc_error *bc_dump_header32_decode(struct bc_target *t)
 	info->has_system_uptime = info->system_uptime != BC_PAGE_FILL64;
 	info->system_time = bc_le64(h + H32_SYSTEM_TIME);
 	info->has_system_time = info->system_time && info->system_time != BC_PAGE_FILL64;
-	decode_exception32(h + H32_EXCEPTION, &t->exception);
+	bc_exception_record_decode(4, h + H32_EXCEPTION, &t->exception);
 
 	if (info->machine != BC_MACHINE_X86)
 		return bc_error_format(H32_MACHINE_IMAGE_TYPE,

@@ -44,17 +44,6 @@ static enum bc_machine machine_of(uint32_t image_type)
 	return BC_MACHINE_UNKNOWN;
 }
 
-static void decode_exception64(const uint8_t *p, struct bc_exception_record *e)
-{
-	e->code = bc_le32(p + 0x00);
-	e->flags = bc_le32(p + 0x04);
-	e->record = bc_le64(p + 0x08);
-	e->address = bc_le64(p + 0x10);
-	e->number_parameters = bc_le32(p + 0x18);
-	for (int i = 0; i < 15; i++)
-		e->information[i] = bc_le64(p + 0x20 + 8 * i);
-}
-
 void bc_dump_copy_comment(const uint8_t *p, size_t max, char *out)
 {
 	size_t n = 0;
@@ -108,7 +97,7 @@ struct bc_error *bc_dump_header64_decode(struct bc_target *t)
 	info->has_attributes = info->attributes != BC_PAGE_FILL32;
 	if (!info->has_attributes)
 		info->attributes = 0;
-	decode_exception64(h + H64_EXCEPTION, &t->exception);
+	bc_exception_record_decode(8, h + H64_EXCEPTION, &t->exception);
 
 	if (info->machine == BC_MACHINE_UNKNOWN)
 		return bc_error_format(H64_MACHINE_IMAGE_TYPE,
