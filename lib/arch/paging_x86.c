@@ -78,11 +78,12 @@ struct bc_error *bc_paging_x86(bool pae, uint64_t dtb, uint64_t va, bc_phys_read
 			       void *arg, uint64_t *pa_ret, uint64_t *page_size_ret)
 {
 	// Callers may pass sign-extended 32-bit addresses (as KDBG stores them).
+	// The walks only use bits 31:0, so the address is kept as given: a fault
+	// then names the address the caller read, not its truncation.
 	uint64_t hi = va >> 32;
 	if (hi && hi != 0xffffffff)
 		return bc_error_fault(va, BC_FAULT_NON_CANONICAL,
 				      "%#llx is not a 32-bit address", (unsigned long long)va);
-	va &= 0xffffffff;
 	return pae ? walk_pae(dtb, va, read, arg, pa_ret, page_size_ret)
 		   : walk_nonpae(dtb, va, read, arg, pa_ret, page_size_ret);
 }
