@@ -59,6 +59,12 @@ struct bc_error *bc_dump_bitmap_open(struct bc_target *t)
 				       (unsigned long long)first, (unsigned long long)end,
 				       (unsigned long long)f.size);
 	bc_physmap_init_bitmap(&t->phys, bitmap, bits, first, present, f.size);
+	// A population count that disagrees with the header would make every
+	// page lookup fail later; say so now. (Opening reads KDBG through the
+	// map anyway, so building the rank directory here costs nothing extra.)
+	struct bc_error *err = bc_physmap_check(&t->phys);
+	if (err)
+		return err;
 	t->info.format = kernel ? BC_DUMP_BITMAP_KERNEL : BC_DUMP_BITMAP_FULL;
 	t->info.present_pages = present;
 	t->info.highest_pfn = bits;

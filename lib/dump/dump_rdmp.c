@@ -34,11 +34,14 @@ struct bc_error *bc_dump_rdmp_open(struct bc_target *t)
 	uint64_t meta = bc_le64(h.data + RDMP_METADATA_SIZE);
 	uint64_t first = bc_le64(h.data + RDMP_FIRST_PAGE_OFFSET);
 	// The writer's invariant: the range table ends where the pages start.
-	if (meta < 0x20 || first < at + 0x40 || meta - 0x20 != first - (at + 0x40) ||
-	    first > f.size)
+	if (meta < 0x20 || first < at + 0x40 || meta - 0x20 != first - (at + 0x40))
 		return bc_error_format(at + RDMP_METADATA_SIZE, "damaged RDMP dump: metadata size "
 				       "%#llx and first page offset %#llx disagree",
 				       (unsigned long long)meta, (unsigned long long)first);
+	if (first > f.size)
+		return bc_error_format(f.size, "truncated RDMP dump: its range table runs to the "
+				       "first page at %#llx, the file has %#llx",
+				       (unsigned long long)first, (unsigned long long)f.size);
 	bool complete = t->info.dump_type == 0xa;
 	uint64_t total_pages = complete ? bc_le64(h.data + RDMP_TOTAL_PAGES) : UINT64_MAX;
 	uint64_t max = (first - (at + RDMP_RANGES)) / 16;

@@ -8,7 +8,8 @@
  *    first-page offset (SDMP/FDMP bitmap dumps, legacy summary dumps). The
  *    file offset of PFN p is first + rank(p) * 4096, where rank counts set
  *    bits below p. A rank directory (one u64 per 512 bits, about 0.2% of the
- *    bitmap) is built on the first lookup, not at open, so open stays O(1).
+ *    bitmap) is built by bc_physmap_check(), which the bitmap formats call
+ *    at open to verify the population count (or on the first lookup).
  *
  * The physmap never reads page contents; it only answers "which file offset
  * holds PFN p", and every answer is checked to lie inside the file.
