@@ -11,7 +11,9 @@
 
 #include "bugcheck/bugcheck_code.h"
 #include "bugcheck/context.h"
+#include "bugcheck/disasm.h"
 #include "bugcheck/error.h"
+#include "bugcheck/expr.h"
 #include "bugcheck/target.h"
 
 #endif
