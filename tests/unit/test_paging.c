@@ -109,8 +109,9 @@ TEST(x64_4level)
 	put64(&m, 0x4000 + 8 * idx(va, 12), 0x8000000abcdef163ull);
 	expect_pa(&m, BC_PAGING_X64_4LEVEL, cr3, va, 0xabcdef678, 0x1000);
 
-	// 2 MiB page with the PAT bit (12) set: not an address bit.
-	const uint64_t va2m = va + 0x200000;
+	// 2 MiB page with the PAT bit (12) set: not an address bit (the offset
+	// below has bit 12 clear, so a walker that kept it would show).
+	const uint64_t va2m = (va & ~0x1fffffull) + 0x200000 + 0xe678;
 	put64(&m, 0x3000 + 8 * idx(va2m, 21), 0x80000001234001e3ull | 0x1000);
 	expect_pa(&m, BC_PAGING_X64_4LEVEL, cr3, va2m, 0x123400000 | (va2m & 0x1fffff), 0x200000);
 
