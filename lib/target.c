@@ -306,6 +306,11 @@ BC_PUBLIC const struct bc_module *bc_target_module(const struct bc_target *t, si
 
 BC_PUBLIC const struct bc_module *bc_target_module_at(const struct bc_target *t, uint64_t a)
 {
+	// 32-bit module bases are sign-extended (as KDBG stores pointers), but
+	// header fields such as the bug check parameters are zero-extended:
+	// accept either form of a 32-bit address.
+	if (t->info.pointer_size == 4 && a >> 32 == 0)
+		a = (uint64_t)(int64_t)(int32_t)(uint32_t)a;
 	for (size_t i = 0; i < t->module_count; i++) {
 		const struct bc_module *m = &t->modules[i];
 		if (a >= m->base && a - m->base < m->size)

@@ -259,10 +259,12 @@ static void check_modules(struct bc_target *t, const struct bc_fixture_expect *e
 	CHECK(bc_target_module_named(t, "nt") == bc_target_module(t, 0));
 	if (ex->culprit < ex->module_count) {
 		const struct bc_module *c = bc_target_module(t, ex->culprit);
+		// 32-bit headers hold the parameter zero-extended; the module base
+		// is sign-extended. Either form must find the module.
 		uint64_t rip = ex->bugcheck_parameters[3];
-		if (ex->pointer_size == 4)
-			rip = sign_extend32(rip);
 		CHECK(bc_target_module_at(t, rip) == c);
+		if (ex->pointer_size == 4)
+			CHECK(bc_target_module_at(t, sign_extend32(rip)) == c);
 		CHECK(bc_target_module_named(t, "contosonet") == c);
 		CHECK(bc_target_module_named(t, "CONTOSONET.SYS") == c);
 	}
