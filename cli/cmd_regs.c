@@ -67,13 +67,21 @@ static void print_x86(FILE *o, const struct bc_context_x86 *c)
 
 static void print_arm64(FILE *o, const struct bc_context_arm64 *c)
 {
-	char name[8];
-	for (int i = 0; i < 29; i++) {
-		snprintf(name, sizeof(name), "x%d", i);
-		fprintf(o, "%3s=%016" PRIx64 "%s", name, c->x[i], i % 4 == 3 ? "\n" : "   ");
+	// x0..x28, fp, lr, sp: four a line, names right-aligned in 3 columns.
+	enum { COUNT = 32 };
+	uint64_t v[COUNT];
+	memcpy(v, c->x, sizeof(c->x));
+	v[29] = c->fp;
+	v[30] = c->lr;
+	v[31] = c->sp;
+	for (int i = 0; i < COUNT; i++) {
+		char name[8];
+		if (i < 29)
+			snprintf(name, sizeof(name), "x%d", i);
+		else
+			snprintf(name, sizeof(name), "%s", i == 29 ? "fp" : i == 30 ? "lr" : "sp");
+		fprintf(o, "%3s=%016" PRIx64 "%s", name, v[i], i % 4 == 3 ? "\n" : "  ");
 	}
-	fprintf(o, " fp=%016" PRIx64 "   lr=%016" PRIx64 "   sp=%016" PRIx64 "\n", c->fp, c->lr,
-		c->sp);
 	// PSTATE: N Z C V in bits 31..28, the exception level in M[3:2].
 	uint32_t psr = c->cpsr;
 	fprintf(o, " pc=%016" PRIx64 "  psr=%08" PRIx32 " %c%c%c%c EL%u\n", c->pc, psr,
