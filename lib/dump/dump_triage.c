@@ -170,7 +170,8 @@ static void add_thread_and_process(struct bc_target *t)
 		bc_target_add_region(t, thread, kd->size_ethread, tr->thread_offset,
 				     "current thread (ETHREAD copy)");
 	}
-	if (tr->process_offset && kd->size_eprocess &&
+	// The process pointer is read from the ETHREAD copy: no copy, no process.
+	if (tr->process_offset && tr->thread_offset && kd->size_eprocess &&
 	    bc_span_ptr(f, (uint64_t)tr->thread_offset + kd->offset_kthread_apc_process, ps,
 			&process) &&
 	    process) {

@@ -480,6 +480,22 @@ TEST(triage_directory_damage)
 		bc_target_close(t);
 	}
 	bc_put_le32(dir + 0x0c, 0x348);
+	// No ETHREAD copy: neither it nor the EPROCESS (found through it) is
+	// mapped, rather than the EPROCESS at whatever the header holds there.
+	uint32_t thread = bc_le32(dir + 0x24);
+	bc_put_le32(dir + 0x24, 0);
+	if ((t = open_ok(d))) {
+		uint8_t b[8];
+		uint64_t fill = bc_le64(d->bytes + d->ex.offset_kthread_apc_process);
+		struct bc_error *err = bc_target_read(t, fill, b, 8);
+		CHECK(err && err->code == BC_ERR_FAULT);
+		bc_error_destroy(err);
+		err = bc_target_read(t, d->ex.process, b, 8);
+		CHECK(err && err->code == BC_ERR_FAULT);
+		bc_error_destroy(err);
+		bc_target_close(t);
+	}
+	bc_put_le32(dir + 0x24, thread);
 	// The unloaded-driver count is a u64 on x64.
 	bc_put_le64(d->bytes + d->ex.unloaded_drivers_offset, UINT64_MAX);
 	if ((t = open_ok(d))) {
