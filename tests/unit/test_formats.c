@@ -501,6 +501,34 @@ static void check_triage(struct bc_target *t, const struct bc_fixture_expect *ex
 		    "physical read in a triage dump");
 }
 
+static void check_bytes(struct bc_target *t, uint64_t va, const uint8_t *want, size_t n,
+			const char *what)
+{
+	uint8_t got[16];
+	struct bc_error *err = bc_target_read(t, va, got, n);
+	if (err) {
+		TEST_FAIL_AT("%s at %#" PRIx64 ": %s", what, va, err->message);
+		bc_error_destroy(err);
+		return;
+	}
+	if (memcmp(got, want, n))
+		TEST_FAIL_AT("%s at %#" PRIx64 ": bytes differ", what, va);
+}
+
+// The instructions at the context's PC and at the faulting address.
+static void check_code(struct bc_target *t, const struct bc_fixture_expect *ex)
+{
+	check_bytes(t, ex->fault_pc, ex->fault_code, sizeof(ex->fault_code), "faulting instruction");
+	uint64_t pc = bc_context_pc(bc_target_context(t));
+	if (ex->format == BC_DUMP_TRIAGE) {
+		uint8_t b;
+		check_fault(bc_target_read(t, pc, &b, 1), pc, BC_FAULT_NOT_IN_DUMP,
+			    "KeBugCheckEx in a small memory dump");
+		return;
+	}
+	check_bytes(t, pc, ex->pc_code, sizeof(ex->pc_code), "KeBugCheckEx");
+}
+
 static void check_all(struct bc_target *t, const struct bc_fixture_expect *ex)
 {
 	check_header(t, ex);
@@ -509,6 +537,8 @@ static void check_all(struct bc_target *t, const struct bc_fixture_expect *ex)
 	check_modules(t, ex);
 	check_warnings(t, ex);
 	check_stack(t, ex);
+	if (bc_target_context(t))
+		check_code(t, ex);
 	if (ex->format == BC_DUMP_TRIAGE) {
 		check_triage(t, ex);
 		return;
