@@ -522,6 +522,9 @@ BC_PUBLIC struct bc_error *bc_expr_eval_prefix(struct bc_target *target,
 	struct bc_error *err = parse_or(&p, &v);
 	if (err)
 		return err;
+	// Operator look-ahead skipped blanks it then did not use; they are not the expression's.
+	while (p.pos > 0 && (text[p.pos - 1] == ' ' || text[p.pos - 1] == '\t'))
+		p.pos--;
 	*len_ret = p.pos;
 	*ret = v;
 	return NULL;
