@@ -1,0 +1,608 @@
+// The r, d* and ? commands of the bugcheck CLI ($BC_BUGCHECK), run with
+// popen() on real dumps from ../shared and on a synthetic x86 dump.
+//
+// Expected values come from independent readings: rizin's register dump and
+// disassembly beside the dumps (*.rizin-offline.txt, parsed here), the
+// triage directory and data blocks read here from the dump file's bytes
+// (KERNEL_DUMP_FORMAT.md 2.4), cdb's module base in the ground-truth notes,
+// and the context the fixture writer stored. Nothing is taken from
+// bugcheck's own output.
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/bytes.h"
+#include "bugcheck/bugcheck.h"
+#include "mkdump.h"
+#include "test.h"
+
+static char kernel_dir[4096];
+
+static bool have_dumps(void)
+{
+	const char *shared = getenv("BC_SHARED_DIR");
+	snprintf(kernel_dir, sizeof(kernel_dir), "%s/dumps/kernel", shared ? shared : "../shared");
+	if (access(kernel_dir, R_OK)) {
+		printf("# skipped: ../shared/dumps not found (looked in %s)\n", kernel_dir);
+		return false;
+	}
+	return true;
+}
+
+#define NEED_DUMPS()                                                  \
+	do {                                                          \
+		if (!have_dumps())                                    \
+			SKIP("skipped: ../shared/dumps not found");   \
+	} while (0)
+
+static const char *dump_path(const char *name)
+{
+	static char buf[8192];
+	snprintf(buf, sizeof(buf), "%s/%s", kernel_dir, name);
+	return buf;
+}
+
+// Appends @s to @cmd quoted for sh: '...' with ' as '\''.
+static void append_quoted(char *cmd, size_t size, const char *s)
+{
+	size_t n = strlen(cmd);
+	if (n + 1 < size)
+		cmd[n++] = '\'';
+	for (; *s && n + 5 < size; s++) {
+		if (*s == '\'') {
+			memcpy(cmd + n, "'\\''", 4);
+			n += 4;
+		} else {
+			cmd[n++] = *s;
+		}
+	}
+	if (n + 2 < size)
+		cmd[n++] = '\'';
+	cmd[n] = 0;
+}
+
+// Runs "bugcheck -q DUMP -c COMMANDS"; returns its stdout and stderr (malloc'd).
+static char *run_cli(const char *dump, const char *commands, int *status)
+{
+	const char *exe = getenv("BC_BUGCHECK");
+	if (!exe) {
+		TEST_FAIL_AT("BC_BUGCHECK is not set (ctest sets it to the built CLI)");
+		return NULL;
+	}
+	char cmd[16384] = "";
+	append_quoted(cmd, sizeof(cmd), exe);
+	strcat(cmd, " -q ");
+	append_quoted(cmd, sizeof(cmd), dump);
+	strcat(cmd, " -c ");
+	append_quoted(cmd, sizeof(cmd), commands);
+	strcat(cmd, " 2>&1");
+	FILE *p = popen(cmd, "r");
+	if (!p) {
+		TEST_FAIL_AT("popen failed");
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	size_t n;
+	while (out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *grown = realloc(out, cap * 2);
+			if (!grown) {
+				free(out);
+				out = NULL;
+				break;
+			}
+			out = grown;
+			cap *= 2;
+		}
+	}
+	int st = pclose(p);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (out)
+		out[len] = 0;
+	return out;
+}
+
+// The line of @out that starts with @prefix (copied into @buf), or NULL.
+static const char *line_starting(const char *out, const char *prefix, char *buf, size_t size)
+{
+	for (const char *p = out; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			snprintf(buf, size, "%.*s", (int)n, p);
+			return buf;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+// The value after "name=" in r's output (names may be padded: " r8=").
+static bool reg_value(const char *out, const char *name, uint64_t *ret)
+{
+	char key[16];
+	snprintf(key, sizeof(key), "%s=", name);
+	for (const char *p = strstr(out, key); p; p = strstr(p + 1, key)) {
+		if (p != out && !isspace((unsigned char)p[-1]))
+			continue;  // "r8=" inside "xr8=": not this register
+		char *end;
+		*ret = strtoull(p + strlen(key), &end, 16);
+		return end != p + strlen(key);
+	}
+	return false;
+}
+
+// rizin's "dr" lines: "name = 0x...". Stops at the "---pd" disassembly part.
+struct rizin {
+	char names[48][16];
+	uint64_t values[48];
+	int count;
+	char first_insn[128];  ///< the instruction after ";-- rip:" / ";-- pc:"
+};
+
+static bool read_rizin(const char *path, struct rizin *r)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char line[512];
+	bool in_pd = false, next_is_pc = false;
+	memset(r, 0, sizeof(*r));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (!strcmp(line, "---pd")) {
+			in_pd = true;
+			continue;
+		}
+		if (in_pd) {
+			if (strstr(line, ";--")) {
+				next_is_pc = true;
+			} else if (next_is_pc) {
+				// "            0xfffff8048b58334c      mov   dword [r9 + r8], edx"
+				char *p = strstr(line, "0x");
+				p = p ? strchr(p, ' ') : NULL;
+				while (p && *p == ' ')
+					p++;
+				snprintf(r->first_insn, sizeof(r->first_insn), "%s", p ? p : "");
+				char *semi = strchr(r->first_insn, ';');
+				if (semi)
+					*semi = 0;
+				next_is_pc = false;
+			}
+			continue;
+		}
+		char name[16];
+		unsigned long long v;
+		if (line[0] != '#' && r->count < 48 && sscanf(line, "%15s = %llx", name, &v) == 2) {
+			snprintf(r->names[r->count], sizeof(r->names[0]), "%s", name);
+			r->values[r->count++] = v;
+		}
+	}
+	fclose(f);
+	return r->count > 0;
+}
+
+// Text without blanks, "ptr", "#", and a trailing "ds:002b:...=..." annotation,
+// so WinDbg/bugcheck syntax and rizin syntax compare.
+static void normalize_insn(const char *in, char *out, size_t size)
+{
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s", in);
+	char *last = strrchr(tmp, ' ');
+	if (last && strlen(last) > 4 && last[3] == ':' && last[2] == 's')
+		*last = 0;  // " ds:002b:ffff9b00`0336004c=????????"
+	size_t n = 0;
+	for (const char *p = tmp; *p && n + 1 < size; p++) {
+		if (!strncmp(p, "ptr", 3) && (p == tmp || p[-1] == ' ')) {
+			p += 2;
+			continue;
+		}
+		if (*p == ' ' || *p == '#')
+			continue;
+		out[n++] = (char)tolower((unsigned char)*p);
+	}
+	out[n] = 0;
+}
+
+static uint8_t *slurp(const char *path, size_t *size_ret)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	*size_ret = (size_t)n;
+	return b;
+}
+
+// The parts of a 64-bit triage dump this test reads by hand
+// (KERNEL_DUMP_FORMAT.md 2.4: TRIAGE_DUMP64 at 0x2000).
+struct triage {
+	uint8_t *file;
+	size_t size;
+	uint64_t top_of_stack;
+	uint32_t stack_offset, stack_size;
+	uint32_t blocks_offset, blocks_count;
+};
+
+static bool triage_load(const char *path, struct triage *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->file = slurp(path, &t->size);
+	if (!t->file || t->size < 0x2100)
+		return false;
+	const uint8_t *d = t->file + 0x2000;
+	t->stack_offset = bc_le32(d + 0x28);
+	t->stack_size = bc_le32(d + 0x2c);
+	t->top_of_stack = bc_le64(d + 0x48);
+	t->blocks_offset = bc_le32(d + 0x78);  // DataBlocksOffset, DataBlocksCount
+	t->blocks_count = bc_le32(d + 0x7c);
+	return (uint64_t)t->stack_offset + t->stack_size <= t->size;
+}
+
+// The file bytes of [va, va + n) when one data block holds all of them.
+static const uint8_t *triage_block_bytes(const struct triage *t, uint64_t va, size_t n)
+{
+	for (uint32_t i = 0; i < t->blocks_count; i++) {
+		uint64_t at = (uint64_t)t->blocks_offset + 16ull * i;
+		if (at + 16 > t->size)
+			break;
+		uint64_t start = bc_le64(t->file + at);
+		uint32_t off = bc_le32(t->file + at + 8), size = bc_le32(t->file + at + 12);
+		if (va >= start && va - start + n <= size && (uint64_t)off + size <= t->size)
+			return t->file + off + (va - start);
+	}
+	return NULL;
+}
+
+static void fmt_ptr(char *buf, size_t size, uint64_t v)
+{
+	snprintf(buf, size, "%08" PRIx32 "`%08" PRIx32, (uint32_t)(v >> 32), (uint32_t)v);
+}
+
+// cdb's "lm a fffff8048b58334c" (rizintb__triage_x64.dmp.groundtruth-notes.txt).
+static const uint64_t AMDPPM_BASE = 0xfffff8048b580000ull, AMDPPM_SIZE = 0x3b000;
+
+TEST(r_x64_matches_rizin)
+{
+	NEED_DUMPS();
+	struct rizin rz;
+	char path[8300];
+	snprintf(path, sizeof(path), "%s.rizin-offline.txt", dump_path("rizintb__triage_x64.dmp"));
+	REQUIRE(read_rizin(path, &rz));
+	int status;
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), "r", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	int compared = 0;
+	uint64_t rip = 0, efl = 0;
+	for (int i = 0; i < rz.count; i++) {
+		const char *name = rz.names[i];
+		uint64_t v;
+		if (!strcmp(name, "mxcsr"))
+			continue;  // r does not show it
+		if (!strcmp(name, "rflags")) {
+			efl = rz.values[i];
+			name = "efl";
+		}
+		if (!strcmp(name, "rip"))
+			rip = rz.values[i];
+		if (!reg_value(out, name, &v)) {
+			TEST_FAIL_AT("no %s= in r output:\n%s", name, out);
+			continue;
+		}
+		CHECK_EQ(v, rz.values[i]);
+		compared++;
+	}
+	CHECK_EQ(compared, 18);  // rax..r15, rip, efl
+	// EFLAGS 0x50246 (rizin): IF (bit 9), ZF (6), PF (2) set; IOPL 0.
+	CHECK_EQ(efl, 0x50246);
+	CHECK_CONTAINS(out, "\niopl=0         nv up ei pl zr na pe nc\n");
+	CHECK_CONTAINS(out, "             efl=00050246\n");
+	// The label names amdppm (cdb's base) and the offset of rip in it.
+	char want[256], line[512];
+	REQUIRE(rip >= AMDPPM_BASE && rip < AMDPPM_BASE + AMDPPM_SIZE);
+	snprintf(want, sizeof(want), "\namdppm+0x%" PRIx64 ":\n", rip - AMDPPM_BASE);
+	CHECK_CONTAINS(out, want);
+	// The instruction line: backticked address, the code bytes stored in the
+	// dump's data blocks, then the text rizin decodes there.
+	char addr[32];
+	fmt_ptr(addr, sizeof(addr), rip);
+	const char *insn_line = line_starting(out, addr, line, sizeof(line));
+	REQUIRE(insn_line);
+	struct triage t;
+	REQUIRE(triage_load(dump_path("rizintb__triage_x64.dmp"), &t));
+	const uint8_t *code = triage_block_bytes(&t, rip, 4);
+	if (!code) {
+		TEST_FAIL_AT("no data block holds the code at rip");
+	} else {
+		char hex[16];
+		snprintf(hex, sizeof(hex), "%02x%02x%02x%02x ", code[0], code[1], code[2], code[3]);
+		CHECK(!strncmp(insn_line + strlen(addr) + 1, hex, strlen(hex)));
+	}
+	// "fffff804`8b58334c 43891401        mov     ...": text starts at column 18 + 16.
+	REQUIRE(strlen(insn_line) > strlen(addr) + 17);
+	char ours[256], theirs[256];
+	normalize_insn(insn_line + strlen(addr) + 17, ours, sizeof(ours));
+	normalize_insn(rz.first_insn, theirs, sizeof(theirs));
+	CHECK_STR(ours, theirs);  // "movdword[r9+r8],edx"
+	CHECK_STR(theirs, "movdword[r9+r8],edx");
+	free(t.file);
+	free(out);
+}
+
+TEST(r_named_registers)
+{
+	NEED_DUMPS();
+	struct rizin rz;
+	char path[8300];
+	snprintf(path, sizeof(path), "%s.rizin-offline.txt", dump_path("rizintb__triage_x64.dmp"));
+	REQUIRE(read_rizin(path, &rz));
+	uint64_t rip = 0, rsp = 0, rax = 0;
+	for (int i = 0; i < rz.count; i++) {
+		if (!strcmp(rz.names[i], "rip"))
+			rip = rz.values[i];
+		if (!strcmp(rz.names[i], "rsp"))
+			rsp = rz.values[i];
+		if (!strcmp(rz.names[i], "rax"))
+			rax = rz.values[i];
+	}
+	int status;
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), "r rip,rsp; r @rax eax al", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	char want[256];
+	snprintf(want, sizeof(want), "rip=%016" PRIx64 " rsp=%016" PRIx64 "\n", rip, rsp);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "rax=%016" PRIx64 " eax=%08" PRIx32 " al=%02x\n", rax,
+		 (uint32_t)rax, (unsigned)(rax & 0xff));
+	CHECK_CONTAINS(out, want);
+	free(out);
+	out = run_cli(dump_path("rizintb__triage_x64.dmp"), "r bogus", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 1);
+	CHECK_CONTAINS(out, "Bad register error at 'bogus'");
+	CHECK(strchr(out, '\n') == out + strlen(out) - 1);  // exactly one line
+	free(out);
+}
+
+// "ffff8504`29890ee8  xx xx xx xx xx xx xx xx-xx ... xx  ascii" from file bytes.
+static void db_line(char *buf, size_t size, uint64_t va, const uint8_t *b, size_t n)
+{
+	char addr[32];
+	fmt_ptr(addr, sizeof(addr), va);
+	int w = snprintf(buf, size, "%s ", addr);
+	for (size_t i = 0; i < 16; i++) {
+		if (i < n)
+			w += snprintf(buf + w, size - (size_t)w, "%c%02x", i == 8 ? '-' : ' ', b[i]);
+		else
+			w += snprintf(buf + w, size - (size_t)w, "   ");
+	}
+	w += snprintf(buf + w, size - (size_t)w, "  ");
+	for (size_t i = 0; i < n; i++)
+		buf[w++] = b[i] >= 0x20 && b[i] < 0x7f ? (char)b[i] : '.';
+	buf[w] = 0;
+}
+
+TEST(db_dq_dps_show_the_stack_bytes)
+{
+	NEED_DUMPS();
+	struct triage t;
+	REQUIRE(triage_load(dump_path("rizintb__triage_x64.dmp"), &t));
+	REQUIRE(t.stack_size >= 0x200);
+	const uint8_t *stack = t.file + t.stack_offset;
+	uint64_t top = t.top_of_stack;
+	char cmds[512], addr[32];
+	fmt_ptr(addr, sizeof(addr), top);
+	// db at TopOfStack, 0x24 bytes (two full lines and a short one), then a continuation.
+	snprintf(cmds, sizeof(cmds), "db %s L24; db L10; dq %#" PRIx64 " L5; dps %#" PRIx64 " L20",
+		 addr, top + 0x40, top);
+	int status;
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), cmds, &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	char want[256];
+	db_line(want, sizeof(want), top, stack, 16);
+	CHECK_CONTAINS(out, want);
+	db_line(want, sizeof(want), top + 0x10, stack + 0x10, 16);
+	CHECK_CONTAINS(out, want);
+	db_line(want, sizeof(want), top + 0x20, stack + 0x20, 4);
+	CHECK_CONTAINS(out, want);
+	db_line(want, sizeof(want), top + 0x24, stack + 0x24, 16);  // "db L10" goes on at +0x24
+	CHECK_CONTAINS(out, want);
+	// dq: two backticked qwords a line.
+	for (int i = 0; i < 5; i += 2) {
+		char a[32], q0[32], q1[32];
+		fmt_ptr(a, sizeof(a), top + 0x40 + 8u * (unsigned)i);
+		fmt_ptr(q0, sizeof(q0), bc_le64(stack + 0x40 + 8 * i));
+		fmt_ptr(q1, sizeof(q1), bc_le64(stack + 0x48 + 8 * i));
+		if (i < 4)
+			snprintf(want, sizeof(want), "%s  %s %s\n", a, q0, q1);
+		else
+			snprintf(want, sizeof(want), "%s  %s\n", a, q0);
+		CHECK_CONTAINS(out, want);
+	}
+	// dps: one pointer a line; values inside amdppm (cdb's range) carry its name.
+	int in_module = 0;
+	for (int i = 0; i < 0x20; i++) {
+		char a[32], v[32];
+		uint64_t value = bc_le64(stack + 8 * i);
+		fmt_ptr(a, sizeof(a), top + 8u * (unsigned)i);
+		fmt_ptr(v, sizeof(v), value);
+		snprintf(want, sizeof(want), "\n%s  %s", a, v);
+		CHECK_CONTAINS(out, want);
+		if (value >= AMDPPM_BASE && value < AMDPPM_BASE + AMDPPM_SIZE) {
+			snprintf(want, sizeof(want), "\n%s  %s amdppm+0x%" PRIx64 "\n", a, v,
+				 value - AMDPPM_BASE);
+			CHECK_CONTAINS(out, want);
+			in_module++;
+		}
+	}
+	CHECK(in_module > 0);  // the faulting address is on the stack (KeBugCheckEx arguments)
+	free(out);
+	free(t.file);
+}
+
+TEST(db_past_the_stack_shows_question_marks)
+{
+	NEED_DUMPS();
+	struct triage t;
+	REQUIRE(triage_load(dump_path("rizintb__triage_x64.dmp"), &t));
+	uint64_t end = t.top_of_stack + t.stack_size;
+	if (triage_block_bytes(&t, end, 1)) {
+		free(t.file);
+		SKIP("a data block continues the stack");
+	}
+	char cmds[128], want[256], addr[32];
+	snprintf(cmds, sizeof(cmds), "db %#" PRIx64 " L20; dd %#" PRIx64 " L4", end - 8, end - 8);
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), cmds, NULL);
+	REQUIRE(out);
+	const uint8_t *b = t.file + t.stack_offset + t.stack_size - 8;
+	fmt_ptr(addr, sizeof(addr), end - 8);
+	int w = snprintf(want, sizeof(want), "%s ", addr);
+	for (int i = 0; i < 8; i++)
+		w += snprintf(want + w, sizeof(want) - (size_t)w, " %02x", b[i]);
+	snprintf(want + w, sizeof(want) - (size_t)w, "-?\? ?? ?? ?? ?? ?? ?? ??  ");
+	CHECK_CONTAINS(out, want);
+	fmt_ptr(addr, sizeof(addr), end + 8);
+	snprintf(want, sizeof(want), "%s  ?? ?? ?? ?? ?? ?? ?? ?\?-?? ?? ?? ?? ?? ?? ?? ??  "
+		 "????????????????\n", addr);
+	CHECK_CONTAINS(out, want);
+	fmt_ptr(addr, sizeof(addr), end - 8);
+	snprintf(want, sizeof(want), "%s  %08" PRIx32 " %08" PRIx32 " ???????? ????????\n", addr,
+		 bc_le32(b), bc_le32(b + 4));
+	CHECK_CONTAINS(out, want);
+	free(out);
+	free(t.file);
+}
+
+TEST(evaluate)
+{
+	NEED_DUMPS();
+	int status;
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"),
+			    "? 0n10; ? amdppm; ? -1; ? amdppm+0x334c == @rip; ? poi(@rsp+8)-amdppm",
+			    &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, "Evaluate expression: 10 = 00000000`0000000a\n");
+	// cdb: amdppm.sys base fffff804`8b580000; as a signed 64-bit number:
+	CHECK_CONTAINS(out, "Evaluate expression: -8776575352832 = fffff804`8b580000\n");
+	CHECK_CONTAINS(out, "Evaluate expression: -1 = ffffffff`ffffffff\n");
+	CHECK_CONTAINS(out, "Evaluate expression: 1 = 00000000`00000001\n");
+	free(out);
+	out = run_cli(dump_path("rizintb__triage_x64.dmp"), "? 1+", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 1);
+	CHECK_STR(out, "?: syntax error at column 3 (end of input): expected an expression\n");
+	free(out);
+}
+
+TEST(da_escapes_control_characters)
+{
+	NEED_DUMPS();
+	// Every PE image's DOS stub says this at offset 0x4e, ending in CR CR LF '$'.
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), "da amdppm+4e L30", NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "fffff804`8b58004e  \"This program cannot be run in DOS mode."
+			    "\\x0d\\x0d\\x0a$\"\n");
+	for (const char *p = out; *p; p++)
+		CHECK(*p == '\n' || (unsigned char)*p >= 0x20);
+	free(out);
+}
+
+TEST(r_arm64_matches_rizin)
+{
+	NEED_DUMPS();
+	struct rizin rz;
+	char path[8300];
+	snprintf(path, sizeof(path), "%s.rizin-offline.txt", dump_path("rizintb__triage_arm64.dmp"));
+	REQUIRE(read_rizin(path, &rz));
+	char *out = run_cli(dump_path("rizintb__triage_arm64.dmp"), "r", NULL);
+	REQUIRE(out);
+	int compared = 0;
+	uint64_t pc = 0;
+	for (int i = 0; i < rz.count; i++) {
+		const char *name = rz.names[i];
+		uint64_t v;
+		if (!strcmp(name, "fpcr") || !strcmp(name, "fpsr"))
+			continue;
+		if (!strcmp(name, "cpsr"))
+			name = "psr";
+		if (!strcmp(name, "pc"))
+			pc = rz.values[i];
+		if (!reg_value(out, name, &v)) {
+			TEST_FAIL_AT("no %s= in r output:\n%s", name, out);
+			continue;
+		}
+		CHECK_EQ(v, rz.values[i]);
+		compared++;
+	}
+	CHECK_EQ(compared, 34);  // x0..x28, fp, lr, sp, pc, psr
+	char addr[32], line[512], ours[256], theirs[256];
+	fmt_ptr(addr, sizeof(addr), pc);
+	const char *insn = line_starting(out, addr, line, sizeof(line));
+	REQUIRE(insn);
+	// "fffff803`f32de014 91010260 add         x0,x19,#0x40"
+	REQUIRE(strlen(insn) > strlen(addr) + 10);
+	normalize_insn(insn + strlen(addr) + 10, ours, sizeof(ours));
+	normalize_insn(rz.first_insn, theirs, sizeof(theirs));
+	CHECK_STR(ours, theirs);  // "addx0,x19,0x40"
+	free(out);
+}
+
+// x86 layout (WINDBG_OUTPUT.md 5.2) on a synthetic dump written to a file.
+TEST(r_and_dd_x86_fixture)
+{
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,
+					.machine = BC_FIXTURE_X86_PAE };
+	struct bc_fixture_expect ex;
+	char path[] = "/tmp/bc_test_commands_XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE_OK(bc_fixture_write_file(&spec, &ex, path));
+	int status;
+	char *out = run_cli(path, "r; dd esp L2; ? esp; r eip", &status);
+	unlink(path);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	const struct bc_context_x86 *c = &ex.context.x86;
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "eax=%08" PRIx32 " ebx=%08" PRIx32 " ecx=%08" PRIx32 " edx=%08" PRIx32
+		 " esi=%08" PRIx32 " edi=%08" PRIx32 "\n", c->eax, c->ebx, c->ecx, c->edx, c->esi,
+		 c->edi);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "eip=%08" PRIx32 " esp=%08" PRIx32 " ebp=%08" PRIx32 " iopl=",
+		 c->eip, c->esp, c->ebp);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want),
+		 "cs=%04" PRIx32 "  ss=%04" PRIx32 "  ds=%04" PRIx32 "  es=%04" PRIx32
+		 "  fs=%04" PRIx32 "  gs=%04" PRIx32 "             efl=%08" PRIx32 "\n",
+		 c->cs, c->ss, c->ds, c->es, c->fs, c->gs, c->eflags);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "\n%08" PRIx32 "  %08" PRIx32 " %08" PRIx32 "\n", c->esp,
+		 (uint32_t)ex.stack_words[0], (uint32_t)ex.stack_words[1]);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "Evaluate expression: %" PRId32 " = %08" PRIx32 "\n",
+		 (int32_t)c->esp, c->esp);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "\neip=%08" PRIx32 "\n", c->eip);
+	CHECK_CONTAINS(out, want);
+	free(out);
+}
+
+TEST_MAIN()
