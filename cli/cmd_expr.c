@@ -29,6 +29,9 @@ void bc_cmd_print_error(struct bc_session *s, const char *cmd, struct bc_error *
 
 bool bc_cmd_module_label(struct bc_session *s, uint64_t address, char *buf, size_t size)
 {
+	// 32-bit kernels' module bases are sign-extended; so must the address be.
+	if (bc_target_info(s->target)->pointer_size == 4)
+		address = (uint64_t)(int64_t)(int32_t)(uint32_t)address;
 	const struct bc_module *m = bc_target_module_at(s->target, address);
 	if (!m)
 		return false;

@@ -70,6 +70,9 @@ BC_PUBLIC struct bc_error *bc_disasm_decode(enum bc_machine machine, uint64_t ad
 static bool module_symbol(uint64_t address, char *buf, size_t size, void *arg)
 {
 	struct bc_target *t = arg;
+	// 32-bit kernels' module bases are sign-extended; so must the address be.
+	if (bc_target_info(t)->pointer_size == 4)
+		address = (uint64_t)(int64_t)(int32_t)(uint32_t)address;
 	const struct bc_module *m = bc_target_module_at(t, address);
 	if (!m)
 		return false;

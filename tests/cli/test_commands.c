@@ -575,7 +575,7 @@ TEST(r_and_dd_x86_fixture)
 	close(fd);
 	REQUIRE_OK(bc_fixture_write_file(&spec, &ex, path));
 	int status;
-	char *out = run_cli(path, "r; dd esp L2; ? esp; r eip", &status);
+	char *out = run_cli(path, "r; dd esp L2; ? esp; r eip; dps esp L1", &status);
 	unlink(path);
 	REQUIRE(out);
 	CHECK_EQ(status, 0);
@@ -601,6 +601,13 @@ TEST(r_and_dd_x86_fixture)
 		 (int32_t)c->esp, c->esp);
 	CHECK_CONTAINS(out, want);
 	snprintf(want, sizeof(want), "\neip=%08" PRIx32 "\n", c->eip);
+	CHECK_CONTAINS(out, want);
+	// Labels: offsets from the kernel base the writer chose (32-bit arithmetic).
+	uint32_t nt = (uint32_t)ex.kern_base;
+	snprintf(want, sizeof(want), "\nnt+0x%" PRIx32 ":\n%08" PRIx32 " ", c->eip - nt, c->eip);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "\n%08" PRIx32 "  %08" PRIx32 " nt+0x%" PRIx32 "\n", c->esp,
+		 (uint32_t)ex.stack_words[0], (uint32_t)ex.stack_words[0] - nt);
 	CHECK_CONTAINS(out, want);
 	free(out);
 }
