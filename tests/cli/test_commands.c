@@ -563,6 +563,69 @@ TEST(r_arm64_matches_rizin)
 	free(out);
 }
 
+// Splits a backticked 64-bit value ("ffffa704`eeb6bc88") at *p and advances.
+static uint64_t next_ptr(const char **p)
+{
+	while (**p == ' ' || **p == ':')
+		(*p)++;
+	uint64_t v = 0;
+	for (; isxdigit((unsigned char)**p) || **p == '`'; (*p)++) {
+		if (**p != '`')
+			v = v * 16 + (uint64_t)(isdigit((unsigned char)**p) ? **p - '0'
+								 : tolower((unsigned char)**p) - 'a' + 10);
+	}
+	return v;
+}
+
+// WinDbg's own kv on eolaruhagen__083125-14875-01.dmp: frame 0 is KeBugCheckEx
+// at the context's rsp; "Args to Child" are the four home slots above the
+// return address, and RetAddr is the qword at Child-SP.
+TEST(stack_matches_windbg_kv)
+{
+	NEED_DUMPS();
+	char path[8300], line[1024];
+	snprintf(path, sizeof(path), "%s.windbg-kv.txt",
+		 dump_path("eolaruhagen__083125-14875-01.dmp"));
+	FILE *f = fopen(path, "r");
+	REQUIRE(f);
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "00 ", 3);
+	fclose(f);
+	REQUIRE(found);
+	const char *p = line + 3;
+	uint64_t child_sp = next_ptr(&p), ret_addr = next_ptr(&p), args[4];
+	for (int i = 0; i < 4; i++)
+		args[i] = next_ptr(&p);
+	CHECK_EQ(args[0], 0x4a);  // the bug check code, as the README says
+	char *out = run_cli(dump_path("eolaruhagen__083125-14875-01.dmp"),
+			    "r rsp; dq @rsp+8 L4; dps @rsp L1; r", NULL);
+	REQUIRE(out);
+	char want[256], a[32], v0[32], v1[32];
+	snprintf(want, sizeof(want), "rsp=%016" PRIx64 "\n", child_sp);
+	CHECK_CONTAINS(out, want);
+	for (int i = 0; i < 4; i += 2) {
+		fmt_ptr(a, sizeof(a), child_sp + 8 + 8u * (unsigned)i);
+		fmt_ptr(v0, sizeof(v0), args[i]);
+		fmt_ptr(v1, sizeof(v1), args[i + 1]);
+		snprintf(want, sizeof(want), "%s  %s %s\n", a, v0, v1);
+		CHECK_CONTAINS(out, want);
+	}
+	// The README beside the dump gives nt at fffff807`5bc0e000.
+	fmt_ptr(a, sizeof(a), child_sp);
+	fmt_ptr(v0, sizeof(v0), ret_addr);
+	snprintf(want, sizeof(want), "%s  %s nt+0x%" PRIx64 "\n", a, v0,
+		 (uint64_t)(ret_addr - 0xfffff8075bc0e000ull));
+	CHECK_CONTAINS(out, want);
+	// KeBugCheckEx starts by spilling rcx to its home slot: r's annotation
+	// shows that slot's current value, WinDbg's first "Args to Child".
+	fmt_ptr(a, sizeof(a), child_sp + 8);
+	snprintf(want, sizeof(want), "mov     qword ptr [rsp+8],rcx ss:0018:%s=%016" PRIx64 "\n",
+		 a, args[0]);
+	CHECK_CONTAINS(out, want);
+	free(out);
+}
+
 // x86 layout (WINDBG_OUTPUT.md 5.2) on a synthetic dump written to a file.
 TEST(r_and_dd_x86_fixture)
 {
