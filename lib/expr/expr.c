@@ -142,7 +142,7 @@ static bool parse_digits(const char *word, size_t len, unsigned radix, uint64_t 
 }
 
 // A number word: 0x/0n/0t/0y prefix or the default radix 16. Returns false
-// with *is_number false when the word is not numeric at all (a name).
+// for a word that is not a number (a name, or digits with *overflow set).
 static bool word_number(const char *word, size_t len, uint64_t *ret, bool *overflow)
 {
 	unsigned radix = 16;
