@@ -19,6 +19,11 @@ struct lm_options {
 	char storage[256];
 };
 
+static size_t module_index(struct bc_session *s, const struct bc_module *m)
+{
+	return (size_t)(m - bc_target_module(s->target, 0));
+}
+
 // Windows 10+ binaries from Microsoft are reproducible builds whose
 // TimeDateStamp is a hash. Without the image we can only say a value is
 // certainly not a date when it falls outside [Windows NT 3.1 (1993), crash].
@@ -56,14 +61,7 @@ static void print_stamp(struct bc_session *s, uint32_t stamp)
 static void module_short_name(struct bc_session *s, const struct bc_module *m, char *buf,
 			      size_t size)
 {
-	const struct bc_dump_info *i = bc_target_info(s->target);
-	if (i->kernel_base && m->base == i->kernel_base) {
-		snprintf(buf, size, "nt");
-		return;
-	}
-	const char *dot = strrchr(m->name, '.');
-	size_t n = dot && dot != m->name ? (size_t)(dot - m->name) : strlen(m->name);
-	snprintf(buf, size, "%.*s", (int)n, m->name);
+	bc_module_short_name(s->target, module_index(s, m), buf, size);
 }
 
 static bool word(const char **p, char *out, size_t size)
@@ -155,6 +153,18 @@ static bool selected(struct bc_session *s, const struct lm_options *o, const str
 static void print_verbose(struct bc_session *s, const struct bc_module *m)
 {
 	FILE *o = s->out;
+	const struct bc_module_symbols *ms = bc_target_module_symbols(s->target, module_index(s, m));
+	if (ms->symbol_file) {
+		fputs(ms->state == BC_SYMBOLS_EXPORT ? "    Loaded symbol image file: "
+						     : "    Symbol file: ", o);
+		bc_put_escaped(o, ms->symbol_file, 0);
+		fputc('\n', o);
+	}
+	if (ms->note) {
+		fputs("    Symbols:          ", o);
+		bc_put_escaped(o, ms->note, 0);
+		fputc('\n', o);
+	}
 	fputs("    Image path: ", o);
 	bc_put_escaped(o, m->path ? m->path : m->name, 0);
 	fputs("\n    Image name: ", o);
@@ -184,7 +194,15 @@ static void print_module(struct bc_session *s, const struct lm_options *o, const
 		if (o->timestamps && m->has_timestamp)
 			print_stamp(s, m->timestamp);
 	} else {
-		fputs("  (no symbols)", s->out);
+		// lm shows what is loaded; lmv looks (WinDbg's deferred symbols).
+		const struct bc_module_symbols *ms =
+			o->verbose ? bc_target_module_symbols(s->target, module_index(s, m))
+				   : bc_target_module_symbols_peek(s->target, module_index(s, m));
+		fprintf(s->out, "  %s", bc_cmd_symbol_state(ms->state));
+		if (ms->symbol_file) {
+			fputc(' ', s->out);
+			bc_put_escaped(s->out, ms->symbol_file, 0);
+		}
 	}
 	fputc('\n', s->out);
 	if (o->verbose)

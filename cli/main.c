@@ -21,10 +21,29 @@ static void usage(FILE *o)
 	      "  -c, --command \"CMDS\"  run WinDbg-syntax commands (separated by ';') and exit\n"
 	      "  -j, --json            print the dump's facts as one JSON document\n"
 	      "  -q, --quiet           with -c: do not print the summary first\n"
+	      "  -y, --sympath PATH    symbol path, WinDbg syntax (default: $_NT_SYMBOL_PATH)\n"
+	      "      --online          allow symbol servers on the network (default: offline);\n"
+	      "                        with no symbol path, uses Microsoft's public server\n"
+	      "      --cache DIR       symbol cache (default: $XDG_CACHE_HOME/bugcheck or\n"
+	      "                        ~/.cache/bugcheck)\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         program version\n\n"
 	      "With no -c on a terminal, bugcheck opens an interactive kd> prompt;\n"
 	      "type .help there for the commands.\n", o);
+}
+
+// $XDG_CACHE_HOME/bugcheck, else ~/.cache/bugcheck, else none.
+static const char *default_cache_dir(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+	if (xdg && *xdg == '/')
+		n = snprintf(buf, size, "%s/bugcheck", xdg);
+	else if (home && *home == '/')
+		n = snprintf(buf, size, "%s/.cache/bugcheck", home);
+	else
+		return NULL;
+	return n > 0 && (size_t)n < size ? buf : NULL;
 }
 
 int main(int argc, char **argv)
@@ -35,16 +54,22 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "sympath", required_argument, NULL, 'y' },
+		{ "online", no_argument, NULL, 'O' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ 0 },
 	};
-	const char *commands = NULL;
-	bool json = false, quiet = false;
+	const char *commands = NULL, *sympath = getenv("_NT_SYMBOL_PATH"), *cache = NULL;
+	bool json = false, quiet = false, online = false;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:jqhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:jqhVy:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': commands = optarg; break;
 		case 'j': json = true; break;
 		case 'q': quiet = true; break;
+		case 'y': sympath = optarg; break;
+		case 'O': online = true; break;
+		case 'C': cache = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("bugcheck 0.1.0"); return 0;
 		default: usage(stderr); return 2;
@@ -65,6 +90,21 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 		bc_error_destroy(err);
 		return 1;
+	}
+	char cache_buf[4096];
+	if (!cache)
+		cache = default_cache_dir(cache_buf, sizeof(cache_buf));
+	s.symbol_options = (struct bc_symbol_options){
+		.symbol_path = sympath && *sympath ? sympath : online ? "srv*" : NULL,
+		.cache_dir = cache,
+		.allow_network = online,
+	};
+	err = bc_target_set_symbol_options(s.target, &s.symbol_options);
+	if (err) {
+		fputs("bugcheck: symbol options: ", stderr);
+		bc_put_escaped(stderr, err->message, 0);
+		fputc('\n', stderr);
+		bc_error_destroy(err);
 	}
 	const struct bc_context *ctx = bc_target_context(s.target);
 	if (ctx) {

@@ -20,6 +20,7 @@ struct bc_session {
 	// Continuation of memory display: "db" alone goes on where the last one stopped.
 	char last_display[8];
 	uint64_t next_display_address;
+	struct bc_symbol_options symbol_options;  ///< from -y/_NT_SYMBOL_PATH, --online; .sympath changes the path
 	bool quit;                  ///< set by q / qq
 	char prompt[32];            ///< "0: kd> ", for the interactive prompt
 };

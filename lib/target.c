@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sym/modsyms_private.h"
 #include "target_private.h"
 
 void bc_target_warn(struct bc_target *t, const char *fmt, ...)
@@ -250,6 +251,7 @@ BC_PUBLIC void bc_target_close(struct bc_target *t)
 {
 	if (!t)
 		return;
+	bc_modsyms_destroy(t->symbols);
 	bc_physmap_deinit(&t->phys);
 	free(t->regions);
 	free(t->modules);

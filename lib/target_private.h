@@ -16,6 +16,8 @@
 #include "bugcheck/target.h"
 #include "mem/physmap.h"
 
+struct bc_modsyms;
+
 /** A VA-tagged blob of a small memory dump. */
 struct bc_va_region {
 	uint64_t va;
@@ -68,6 +70,8 @@ struct bc_target {
 	size_t warning_count;
 	char **strings;  ///< owned copies of names/paths, freed at close
 	size_t string_count;
+
+	struct bc_modsyms *symbols;  ///< per-module symbols (sym/modsyms.c), NULL until used
 };
 
 /** Records a warning; allocation failure drops the warning silently. */

@@ -132,6 +132,12 @@ BC_PUBLIC struct bc_error *bc_symtab_lookup_name(struct bc_symtab *tab, const ch
 BC_PUBLIC struct bc_error *bc_symtab_lookup_rva(struct bc_symtab *tab, uint64_t rva,
 						struct bc_symbol *ret);
 /**
+ * The first symbol starting after @rva (what `ln` prints on the right).
+ * BC_ERR_NOT_FOUND when none follows. Cost: a walk in RVA order.
+ */
+BC_PUBLIC struct bc_error *bc_symtab_lookup_next(struct bc_symtab *tab, uint64_t rva,
+						 struct bc_symbol *ret);
+/**
  * Calls @fn for every symbol whose name matches the WinDbg wildcard @pattern
  * (`*`, `?`, case-insensitive; NULL matches all), in RVA order. @fn returns
  * false to stop early (the function then returns NULL).

@@ -60,6 +60,35 @@ BC_PUBLIC struct bc_error *bc_symtab_each(struct bc_symtab *tab, const char *pat
 	return tab->ops->each ? tab->ops->each(tab, pattern, fn, arg) : NULL;
 }
 
+struct next_search {
+	uint64_t rva;
+	struct bc_symbol found;
+	bool have;
+};
+
+static bool take_first_after(void *arg, const struct bc_symbol *sym)
+{
+	struct next_search *n = arg;
+	if (sym->rva <= n->rva)
+		return true;
+	n->found = *sym;
+	n->have = true;
+	return false;
+}
+
+BC_PUBLIC struct bc_error *bc_symtab_lookup_next(struct bc_symtab *tab, uint64_t rva,
+						 struct bc_symbol *ret)
+{
+	struct next_search n = { .rva = rva };
+	struct bc_error *err = bc_symtab_each(tab, NULL, take_first_after, &n);
+	if (err)
+		return err;
+	if (!n.have)
+		return &bc_not_found;
+	*ret = n.found;
+	return NULL;
+}
+
 BC_PUBLIC size_t bc_symtab_symbol_count(struct bc_symtab *tab)
 {
 	return tab->ops->symbol_count ? tab->ops->symbol_count(tab) : 0;

@@ -1,0 +1,42 @@
+/*
+ * sym/modsyms_private.h: the target's per-module symbol slots.
+ *
+ * struct bc_target holds a `struct bc_modsyms *` (NULL until symbols are first
+ * used). sym/modsyms.c owns options, slots and address/name resolution;
+ * sym/modsyms_load.c finds one module's symbols through the symbol path.
+ */
+#ifndef BC_SYM_MODSYMS_PRIVATE_H
+#define BC_SYM_MODSYMS_PRIVATE_H
+
+#include "bugcheck/symbols.h"
+
+struct bc_module_slot {
+	struct bc_module_symbols pub;
+	// Owned storage behind pub's strings.
+	char *image_path, *symbol_file, *note;
+	char short_name[64];
+};
+
+struct bc_modsyms {
+	char *symbol_path;
+	char *cache_dir;
+	bool allow_network;
+	bc_symbol_progress_fn *progress;
+	void *progress_arg;
+	struct bc_module_slot *slots;  ///< one per module, same order as the target's modules
+	size_t slot_count;
+};
+
+void bc_modsyms_destroy(struct bc_modsyms *ms);
+/** Releases one slot's symbols and strings, back to DEFERRED. */
+void bc_modsyms_clear_slot(struct bc_module_slot *slot);
+/**
+ * Fills @slot for module @index (sym/modsyms_load.c). Never fails: a module
+ * without symbols ends in BC_SYMBOLS_NONE with a note saying what was tried.
+ */
+void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
+		     struct bc_module_slot *slot);
+/** Sets slot->note (printf-style); allocation failure leaves the old note. */
+void bc_modsyms_note(struct bc_module_slot *slot, const char *fmt, ...) BC_PRINTF(2, 3);
+
+#endif
