@@ -29,28 +29,8 @@ void bc_cmd_print_error(struct bc_session *s, const char *cmd, struct bc_error *
 
 bool bc_cmd_module_label(struct bc_session *s, uint64_t address, char *buf, size_t size)
 {
-	// 32-bit kernels' module bases are sign-extended; so must the address be.
-	if (bc_target_info(s->target)->pointer_size == 4)
-		address = (uint64_t)(int64_t)(int32_t)(uint32_t)address;
-	const struct bc_module *m = bc_target_module_at(s->target, address);
-	if (!m)
-		return false;
-	const char *name = m->name;
-	size_t len = strlen(name);
-	// WinDbg's module name: the image name without extension, "nt" for the kernel.
-	if (m == bc_target_module_named(s->target, "nt")) {
-		name = "nt";
-		len = 2;
-	} else {
-		const char *dot = strrchr(name, '.');
-		if (dot && dot != name)
-			len = (size_t)(dot - name);
-	}
-	if (address == m->base)
-		snprintf(buf, size, "%.*s", (int)len, name);
-	else
-		snprintf(buf, size, "%.*s+0x%" PRIx64, (int)len, name, address - m->base);
-	return true;
+	bc_target_format_address(s->target, address, buf, size);
+	return size && *buf;
 }
 
 int cmd_evaluate(struct bc_session *s, const char *cmd, const char *args)

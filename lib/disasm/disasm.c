@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bugcheck/symbols.h"
 #include "disasm/disasm_private.h"
 
 void bc_disasm_append(char *buf, size_t size, const char *s)
@@ -65,32 +66,12 @@ BC_PUBLIC struct bc_error *bc_disasm_decode(enum bc_machine machine, uint64_t ad
 	return b->decode(machine, address, code, size, options ? options : &no_options, ret);
 }
 
-// Branch targets inside a module read "amdppm+0x335d" (WinDbg without
-// symbols): the image name without extension, "nt" for the kernel.
+// Branch targets read "nt!KeBugCheckEx+0x10" with symbols, "amdppm+0x335d"
+// without (bugcheck/symbols.h does both, WinDbg's way).
 static bool module_symbol(uint64_t address, char *buf, size_t size, void *arg)
 {
-	struct bc_target *t = arg;
-	// 32-bit kernels' module bases are sign-extended; so must the address be.
-	if (bc_target_info(t)->pointer_size == 4)
-		address = (uint64_t)(int64_t)(int32_t)(uint32_t)address;
-	const struct bc_module *m = bc_target_module_at(t, address);
-	if (!m)
-		return false;
-	const char *name = m->name;
-	size_t len = strlen(name);
-	if (m == bc_target_module_named(t, "nt")) {
-		name = "nt";
-		len = 2;
-	} else {
-		const char *dot = strrchr(name, '.');
-		if (dot && dot != name)
-			len = (size_t)(dot - name);
-	}
-	if (address == m->base)
-		snprintf(buf, size, "%.*s", (int)len, name);
-	else
-		snprintf(buf, size, "%.*s+0x%" PRIx64, (int)len, name, address - m->base);
-	return true;
+	bc_target_format_address(arg, address, buf, size);
+	return size && *buf;
 }
 
 // Reads up to @want bytes at @address, stopping at the first byte that is
