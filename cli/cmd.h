@@ -43,7 +43,11 @@ void bc_version_line(const struct bc_target *t, char *buf, size_t size);
 void bc_print_json(struct bc_session *s);
 
 bc_cmd_fn cmd_help, cmd_quit, cmd_bugcheck, cmd_vertarget, cmd_registers, cmd_lm,
-	cmd_display, cmd_evaluate, cmd_sympath, cmd_reload, cmd_examine, cmd_list_nearest, cmd_dt;
+	cmd_display, cmd_evaluate, cmd_sympath, cmd_reload, cmd_examine, cmd_list_nearest, cmd_dt,
+	cmd_unassemble, cmd_unassemble_back, cmd_unassemble_function;
+
+/** One disassembly line, "fffff805`28f293cb 8b01            mov     eax,dword ptr [rcx]", no newline. */
+void bc_cmd_print_instruction(struct bc_session *s, const struct bc_insn *insn);
 
 /** "(pdb symbols)", "(deferred)", ... as lm shows them. */
 const char *bc_cmd_symbol_state(enum bc_symbol_state st);

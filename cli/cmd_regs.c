@@ -201,27 +201,23 @@ static void print_effective_address(struct bc_session *s, const struct bc_insn *
 // The current instruction: label line, then "address bytes   mnemonic operands".
 static void print_instruction(struct bc_session *s)
 {
-	unsigned ps = bc_target_info(s->target)->pointer_size;
 	uint64_t pc = bc_context_pc(&s->context);
-	char label[160], addr[24];
+	char label[160];
 	if (bc_cmd_module_label(s, pc, label, sizeof(label))) {
 		bc_put_escaped(s->out, label, 0);
 		fputs(":\n", s->out);
 	}
-	fprintf(s->out, "%s ", bc_fmt_ptr(addr, pc, ps));
 	struct bc_insn insn;
 	struct bc_error *err = bc_disasm_read(s->target, pc, &insn);
 	if (err) {
 		// WinDbg: "??" for bytes it cannot read, "???" for an instruction it cannot show.
+		char addr[24];
 		bc_error_destroy(err);
-		fprintf(s->out, "%-15s ???\n", "??");
+		fprintf(s->out, "%s %-15s ???\n",
+			bc_fmt_ptr(addr, pc, bc_target_info(s->target)->pointer_size), "??");
 		return;
 	}
-	char bytes[2 * BC_INSN_MAX_BYTES + 1], text[BC_INSN_LINE_SIZE];
-	fprintf(s->out, "%-*s ", insn.machine == BC_MACHINE_ARM64 ? 8 : 15,
-		bc_disasm_format_bytes(&insn, bytes, sizeof(bytes)));
-	// Operands may name modules (dump strings): escaped like every dump string.
-	bc_put_escaped(s->out, bc_disasm_format(&insn, text, sizeof(text)), 0);
+	bc_cmd_print_instruction(s, &insn);
 	print_effective_address(s, &insn);
 	fputc('\n', s->out);
 }

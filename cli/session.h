@@ -20,6 +20,9 @@ struct bc_session {
 	// Continuation of memory display: "db" alone goes on where the last one stopped.
 	char last_display[8];
 	uint64_t next_display_address;
+	// "u" alone goes on after the last instruction shown.
+	uint64_t next_unassemble;
+	bool has_next_unassemble;
 	struct bc_symbol_options symbol_options;  ///< from -y/_NT_SYMBOL_PATH, --online; .sympath changes the path
 	bool quit;                  ///< set by q / qq
 	char prompt[32];            ///< "0: kd> ", for the interactive prompt

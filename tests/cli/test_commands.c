@@ -675,4 +675,72 @@ TEST(r_and_dd_x86_fixture)
 	free(out);
 }
 
+// rizin's pd lines after "---pd": address and mnemonic of each instruction.
+static int read_rizin_pd(const char *path, uint64_t *addrs, char (*mnems)[16], int room)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[512];
+	bool in_pd = false;
+	int n = 0;
+	while (fgets(line, sizeof(line), f) && n < room) {
+		if (!strncmp(line, "---pd", 5)) {
+			in_pd = true;
+			continue;
+		}
+		unsigned long long a;
+		char m[16];
+		if (in_pd && !strstr(line, ";--") && sscanf(line, " 0x%llx %15s", &a, m) == 2) {
+			addrs[n] = a;
+			snprintf(mnems[n], sizeof(mnems[n]), "%s", m);
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+TEST(u_and_ub_follow_rizin_instruction_boundaries)
+{
+	NEED_DUMPS();
+	char path[8300];
+	snprintf(path, sizeof(path), "%s.rizin-offline.txt", dump_path("rizintb__triage_x64.dmp"));
+	uint64_t addrs[16];
+	char mnems[16][16];
+	int n = read_rizin_pd(path, addrs, mnems, 16);
+	REQUIRE(n >= 4);
+	int status;
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), "u @rip L4", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	// The label names the module offset of rip (amdppm's base from cdb).
+	char label[64];
+	snprintf(label, sizeof(label), "amdppm+0x%llx:\n",
+		 (unsigned long long)(addrs[0] - AMDPPM_BASE));
+	CHECK(strstr(out, label) != NULL);
+	for (int i = 0; i < 4; i++) {
+		char a[32], buf[256];
+		fmt_ptr(a, sizeof(a), addrs[i]);
+		const char *line = line_starting(out, a, buf, sizeof(buf));
+		CHECK(line != NULL);
+		if (line)
+			CHECK(strstr(line, mnems[i]) != NULL);
+	}
+	free(out);
+	// ub before the fourth instruction ends exactly on rizin's boundaries.
+	char cmd[64], a[32], buf[256];
+	snprintf(cmd, sizeof(cmd), "ub %llx L3", (unsigned long long)addrs[3]);
+	out = run_cli(dump_path("rizintb__triage_x64.dmp"), cmd, &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	for (int i = 0; i < 3; i++) {
+		fmt_ptr(a, sizeof(a), addrs[i]);
+		CHECK(line_starting(out, a, buf, sizeof(buf)) != NULL);
+	}
+	fmt_ptr(a, sizeof(a), addrs[3]);
+	CHECK(line_starting(out, a, buf, sizeof(buf)) == NULL);
+	free(out);
+}
+
 TEST_MAIN()
