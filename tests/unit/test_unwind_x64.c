@@ -1,0 +1,316 @@
+// x64 virtual unwind over hand-built images and stacks: each test plants a
+// function's UNWIND_INFO (as MSVC would emit it for the prolog described in
+// its comment), a stack with known saved registers and return address, and
+// checks the caller's registers the unwinder recovers.
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "test.h"
+#include "unwind/unwind_x64.h"
+
+enum { IMAGE_SIZE = 0x4000, STACK_SIZE = 0x1000 };
+static const uint64_t IMAGE_BASE = 0xfffff80000400000ull;
+static const uint64_t STACK_BASE = 0xffffa00000010000ull;
+
+struct world {
+	uint8_t image[IMAGE_SIZE];
+	uint8_t stack[STACK_SIZE];
+};
+
+static struct bc_error *read_memory(void *arg, uint64_t address, void *buf, size_t size)
+{
+	struct world *w = arg;
+	if (address < STACK_BASE || address - STACK_BASE > STACK_SIZE ||
+	    size > STACK_SIZE - (address - STACK_BASE))
+		return bc_error_fault(address, BC_FAULT_NOT_IN_DUMP, "%#llx not in the test stack",
+				      (unsigned long long)address);
+	memcpy(buf, w->stack + (address - STACK_BASE), size);
+	return NULL;
+}
+
+static struct bc_error *read_image(void *arg, uint64_t base, uint64_t rva, void *buf, size_t size)
+{
+	struct world *w = arg;
+	if (base != IMAGE_BASE || rva > IMAGE_SIZE || size > IMAGE_SIZE - rva)
+		return bc_error_fault(base + rva, BC_FAULT_NOT_IN_DUMP, "rva %#llx not in the image",
+				      (unsigned long long)rva);
+	memcpy(buf, w->image + rva, size);
+	return NULL;
+}
+
+static struct world *new_world(struct bc_unwind_io *io)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	*io = (struct bc_unwind_io){ read_memory, read_image, w };
+	return w;
+}
+
+static void put_stack(struct world *w, uint64_t address, uint64_t value)
+{
+	bc_put_le64(w->stack + (address - STACK_BASE), value);
+}
+
+// UNWIND_INFO at @rva: version 1, the given header bytes and codes.
+static void put_info(struct world *w, uint32_t rva, uint8_t version_flags, uint8_t prolog,
+		     uint8_t frame, const uint8_t *codes, unsigned slots)
+{
+	uint8_t *p = w->image + rva;
+	p[0] = version_flags;
+	p[1] = prolog;
+	p[2] = (uint8_t)slots;
+	p[3] = frame;
+	memcpy(p + 4, codes, 2 * slots);
+}
+
+static const uint64_t RETURN = 0xfffff80000401234ull;
+
+// push rbx (ends at 1); sub rsp,20h (ends at 5). Body from 5.
+static void plant_push_alloc(struct world *w, struct bc_x64_runtime_function *rf)
+{
+	static const uint8_t codes[] = { 5, 0x32 /* ALLOC_SMALL 3 -> 0x20 */,
+					 1, 0x30 /* PUSH_NONVOL rbx */ };
+	put_info(w, 0x2000, 1, 5, 0, codes, 2);
+	*rf = (struct bc_x64_runtime_function){ 0x1000, 0x1100, 0x2000 };
+	memcpy(w->image + 0x1000, "\x53\x48\x83\xec\x20\x90\x90", 7);
+}
+
+TEST(body_undoes_push_and_allocation)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	struct bc_x64_runtime_function rf;
+	plant_push_alloc(w, &rf);
+	uint64_t rsp = STACK_BASE + 0x100;
+	put_stack(w, rsp + 0x20, 0x1111);     // saved rbx
+	put_stack(w, rsp + 0x28, RETURN);
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1010, .rsp = rsp, .rbx = 0xdead };
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rsp, rsp + 0x30);
+	CHECK_EQ(c.rbx, 0x1111);
+	CHECK_EQ(r.flags, 0);
+	free(w);
+}
+
+TEST(partly_executed_prolog_skips_later_codes)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	struct bc_x64_runtime_function rf;
+	plant_push_alloc(w, &rf);
+	uint64_t rsp = STACK_BASE + 0x100;  // after push rbx only
+	put_stack(w, rsp, 0x2222);
+	put_stack(w, rsp + 8, RETURN);
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1001, .rsp = rsp };
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rsp, rsp + 0x10);
+	CHECK_EQ(c.rbx, 0x2222);
+	CHECK(r.flags & BC_UNWIND_X64_IN_PROLOG);
+	free(w);
+}
+
+TEST(epilog_in_progress_is_emulated)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	struct bc_x64_runtime_function rf;
+	plant_push_alloc(w, &rf);
+	// add rsp,20h; pop rbx; ret   at 0x1050
+	memcpy(w->image + 0x1050, "\x48\x83\xc4\x20\x5b\xc3", 6);
+	uint64_t rsp = STACK_BASE + 0x200;
+	put_stack(w, rsp + 0x20, 0x3333);
+	put_stack(w, rsp + 0x28, RETURN);
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1050, .rsp = rsp };
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rsp, rsp + 0x30);
+	CHECK_EQ(c.rbx, 0x3333);
+	CHECK(r.flags & BC_UNWIND_X64_EPILOG);
+	// Halfway: after add rsp, at "pop rbx".
+	c = (struct bc_context_x64){ .rip = IMAGE_BASE + 0x1054, .rsp = rsp + 0x20 };
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rbx, 0x3333);
+	// A jmp back inside the function is not an epilog: the codes apply instead.
+	memcpy(w->image + 0x1060, "\x5b\xeb\x00", 3);  // pop rbx; jmp +0 (inside)
+	c = (struct bc_context_x64){ .rip = IMAGE_BASE + 0x1060, .rsp = rsp };
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK(!(r.flags & BC_UNWIND_X64_EPILOG));
+	CHECK_EQ(c.rsp, rsp + 0x30);
+	free(w);
+}
+
+// push rbp (1); sub rsp,40h (5); lea rbp,[rsp+20h] (10): frame register rbp,
+// offset 2 (x16). The body then moves rsp (alloca); SAVE_NONVOL r12 at frame+0x30.
+TEST(frame_register_survives_alloca)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	// SET_FPREG (10), SAVE_NONVOL r12 slot 6 (10), ALLOC_SMALL 7 -> 0x40 (5), PUSH_NONVOL rbp (1),
+	// in descending prolog offset as MSVC orders them.
+	static const uint8_t ordered[] = { 10, 0x03, 10, 0xc4, 6, 0, 5, 0x72, 1, 0x50 };
+	put_info(w, 0x2100, 1, 10, 0x25 /* rbp, offset 2 */, ordered, 5);
+	struct bc_x64_runtime_function rf = { 0x1200, 0x1300, 0x2100 };
+	uint64_t entry_rsp = STACK_BASE + 0x400;     // rsp before push rbp (return address at +0)
+	put_stack(w, entry_rsp, RETURN);
+	uint64_t after_push = entry_rsp - 8;
+	put_stack(w, after_push, 0x5555);            // caller's rbp
+	uint64_t after_alloc = after_push - 0x40;    // frame base (rsp when lea ran)
+	put_stack(w, after_alloc + 0x30, 0x6666);    // saved r12
+	struct bc_context_x64 c = {
+		.rip = IMAGE_BASE + 0x1280,
+		.rsp = after_alloc - 0x300,              // alloca moved rsp far away
+		.rbp = after_alloc + 0x20,
+	};
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rsp, entry_rsp + 8);
+	CHECK_EQ(c.rbp, 0x5555);
+	CHECK_EQ(c.r12, 0x6666);
+	CHECK_EQ(r.establisher_frame, after_alloc);
+	free(w);
+}
+
+TEST(machine_frame_with_error_code)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	static const uint8_t codes[] = { 0, 0x1a /* PUSH_MACHFRAME, error code */ };
+	put_info(w, 0x2200, 1, 0, 0, codes, 1);
+	struct bc_x64_runtime_function rf = { 0x1400, 0x1500, 0x2200 };
+	uint64_t rsp = STACK_BASE + 0x600;
+	put_stack(w, rsp + 8, 0xfffff80000409999ull);        // interrupted RIP
+	put_stack(w, rsp + 8 + 0x18, STACK_BASE + 0x900);    // interrupted RSP
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1400, .rsp = rsp };
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, 0xfffff80000409999ull);
+	CHECK_EQ(c.rsp, STACK_BASE + 0x900);
+	CHECK(r.flags & BC_UNWIND_X64_MACHINE_FRAME);
+	CHECK_EQ(r.machine_frame, rsp + 8);
+	CHECK(r.machine_frame_error_code);
+	free(w);
+}
+
+// A function split in two: the second part's info chains to the primary one,
+// which pushed rsi (a chain can carry the primary function's pushes).
+TEST(chained_info_applies_the_parent_codes)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	static const uint8_t parent[] = { 1, 0x60 /* PUSH_NONVOL rsi */ };
+	put_info(w, 0x2300, 1, 1, 0, parent, 1);
+	static const uint8_t child[] = { 4, 0x12 /* ALLOC_SMALL 1 -> 0x10 */ };
+	put_info(w, 0x2320, 1 | (4 << 3), 4, 0, child, 1);
+	// Embedded RUNTIME_FUNCTION after the (padded) code array: 4 + 2*2.
+	bc_put_le32(w->image + 0x2320 + 8, 0x1600);
+	bc_put_le32(w->image + 0x2320 + 12, 0x1640);
+	bc_put_le32(w->image + 0x2320 + 16, 0x2300);
+	struct bc_x64_runtime_function rf = { 0x1700, 0x1780, 0x2320 };
+	uint64_t rsp = STACK_BASE + 0x700;
+	put_stack(w, rsp + 0x10, 0x7777);
+	put_stack(w, rsp + 0x18, RETURN);
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1720, .rsp = rsp };
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rsp, rsp + 0x20);
+	CHECK_EQ(c.rsi, 0x7777);
+	CHECK(r.flags & BC_UNWIND_X64_CHAINED);
+	free(w);
+}
+
+TEST(leaf_pops_the_return_address)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	uint64_t rsp = STACK_BASE + 0x800;
+	put_stack(w, rsp, RETURN);
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1900, .rsp = rsp };
+	struct bc_unwind_x64_result r;
+	REQUIRE_OK(bc_unwind_x64_step(&io, IMAGE_BASE, NULL, &c, &r));
+	CHECK_EQ(c.rip, RETURN);
+	CHECK_EQ(c.rsp, rsp + 8);
+	CHECK(r.flags & BC_UNWIND_X64_LEAF);
+	free(w);
+}
+
+TEST(corrupt_tables_fail_cleanly)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	uint64_t rsp = STACK_BASE + 0x100;
+	put_stack(w, rsp, RETURN);
+	struct bc_context_x64 c = { .rip = IMAGE_BASE + 0x1000, .rsp = rsp }, before = c;
+	struct bc_unwind_x64_result r;
+	// Version 3.
+	put_info(w, 0x2400, 3, 0, 0, NULL, 0);
+	struct bc_x64_runtime_function rf = { 0x1000, 0x1100, 0x2400 };
+	struct bc_error *err = bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r);
+	CHECK(err && err->code == BC_ERR_FORMAT);
+	bc_error_destroy(err);
+	CHECK(!memcmp(&c, &before, sizeof(c)));
+	// A chain pointing at itself.
+	static const uint8_t one[] = { 0, 0x02 /* ALLOC_SMALL 0 -> 8 */ };
+	put_info(w, 0x2500, 1 | (4 << 3), 0, 0, one, 1);
+	bc_put_le32(w->image + 0x2500 + 8, 0x1000);
+	bc_put_le32(w->image + 0x2500 + 12, 0x1100);
+	bc_put_le32(w->image + 0x2500 + 16, 0x2500);
+	rf.unwind_rva = 0x2500;
+	err = bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r);
+	CHECK(err && err->code == BC_ERR_FORMAT);
+	bc_error_destroy(err);
+	// An ALLOC_LARGE whose operand slots run past the code count.
+	static const uint8_t cut[] = { 0, 0x01 };
+	put_info(w, 0x2600, 1, 0, 0, cut, 1);
+	rf.unwind_rva = 0x2600;
+	err = bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r);
+	CHECK(err && err->code == BC_ERR_FORMAT);
+	bc_error_destroy(err);
+	// Unwind data outside the image.
+	rf.unwind_rva = IMAGE_SIZE + 0x100;
+	err = bc_unwind_x64_step(&io, IMAGE_BASE, &rf, &c, &r);
+	CHECK(err && err->code == BC_ERR_FAULT);
+	bc_error_destroy(err);
+	CHECK(!memcmp(&c, &before, sizeof(c)));
+	free(w);
+}
+
+TEST(pdata_lookup_follows_indirect_entries)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	// Three sorted entries at 0x3000; the middle one is indirect (bit 0) to 0x3100.
+	uint32_t rows[3][3] = { { 0x1000, 0x1100, 0x2000 },
+				{ 0x1100, 0x1180, 0x3100 | 1 },
+				{ 0x1200, 0x1300, 0x2100 } };
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			bc_put_le32(w->image + 0x3000 + 12 * i + 4 * j, rows[i][j]);
+	bc_put_le32(w->image + 0x3100, 0x1080);
+	bc_put_le32(w->image + 0x3104, 0x1180);
+	bc_put_le32(w->image + 0x3108, 0x2200);
+	struct bc_x64_runtime_function rf;
+	REQUIRE_OK(bc_unwind_x64_lookup(&io, IMAGE_BASE, 0x3000, 36, 0x1250, &rf));
+	CHECK_EQ(rf.begin, 0x1200);
+	CHECK_EQ(rf.unwind_rva, 0x2100);
+	REQUIRE_OK(bc_unwind_x64_lookup(&io, IMAGE_BASE, 0x3000, 36, 0x1150, &rf));
+	CHECK_EQ(rf.begin, 0x1080);
+	CHECK_EQ(rf.unwind_rva, 0x2200);
+	struct bc_error *err = bc_unwind_x64_lookup(&io, IMAGE_BASE, 0x3000, 36, 0x1190, &rf);
+	CHECK(err == &bc_not_found);
+	// An indirect entry naming itself.
+	bc_put_le32(w->image + 0x3000 + 12 + 8, (0x3000 + 12) | 1);
+	err = bc_unwind_x64_lookup(&io, IMAGE_BASE, 0x3000, 36, 0x1150, &rf);
+	CHECK(err && err->code == BC_ERR_FORMAT);
+	bc_error_destroy(err);
+	free(w);
+}
+
+TEST_MAIN()
