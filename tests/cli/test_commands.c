@@ -743,4 +743,28 @@ TEST(u_and_ub_follow_rizin_instruction_boundaries)
 	free(out);
 }
 
+// Bug check 0x7E's Arg3 and Arg4 point at the exception record and CONTEXT
+// (MANIFEST.tsv P3/P4); the record's address is Arg2, and the CONTEXT is the
+// one rizin reports for this dump.
+TEST(exr_and_cxr_follow_the_bugcheck_arguments)
+{
+	NEED_DUMPS();
+	int status;
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"),
+			    ".exr ffff850429891ee8; .cxr ffff850429891720; .cxr", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, "ExceptionAddress: fffff8048b58334c (amdppm+");
+	CHECK_CONTAINS(out, "   ExceptionCode: c0000005 (Access violation)\n");
+	CHECK_CONTAINS(out, "NumberParameters: 2\n");
+	CHECK_CONTAINS(out, "rip=fffff8048b58334c rsp=ffff850429892120 rbp=fffff8048b58f598");
+	CHECK_CONTAINS(out, "Resetting default scope\n");
+	free(out);
+	out = run_cli(dump_path("rizintb__triage_x64.dmp"), ".cxr 1234", &status);
+	REQUIRE(out);
+	CHECK(status != 0);
+	CHECK_CONTAINS(out, ".cxr: ");
+	free(out);
+}
+
 TEST_MAIN()

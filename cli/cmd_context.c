@@ -1,0 +1,138 @@
+// .cxr and .exr: register contexts and exception records stored in memory,
+// such as the ones bug check 0x7E/0x1E/0x3B parameters point at.
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "cmd_expr.h"
+#include "format.h"
+
+static const char *skip_blanks(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+// .cxr ADDRESS: use the CONTEXT stored at ADDRESS; .cxr alone: back to the dump's own.
+int cmd_cxr(struct bc_session *s, const char *cmd, const char *args)
+{
+	args = skip_blanks(args);
+	if (!*args) {
+		const struct bc_context *ctx = bc_target_context(s->target);
+		if (ctx) {
+			s->context = *ctx;
+			s->has_context = true;
+		}
+		fputs("Resetting default scope\n", s->out);
+		return 0;
+	}
+	uint64_t address;
+	size_t used;
+	struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &address);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	enum bc_machine machine = bc_target_info(s->target)->machine;
+	size_t size = bc_context_raw_size(machine);
+	uint8_t *raw = size ? malloc(size) : NULL;
+	if (!raw) {
+		fprintf(s->out, "%s: no CONTEXT layout for this machine\n", cmd);
+		return 1;
+	}
+	err = bc_target_read(s->target, address, raw, size);
+	struct bc_context ctx;
+	if (!err)
+		err = bc_context_decode(machine, raw, size, &ctx);
+	free(raw);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	s->context = ctx;
+	s->has_context = true;
+	s->has_next_unassemble = false;
+	return cmd_registers(s, "r", "");
+}
+
+static const char *exception_name(uint32_t code)
+{
+	switch (code) {
+	case 0x80000002: return "Data misaligned";
+	case 0x80000003: return "Break instruction exception";
+	case 0x80000004: return "Single step exception";
+	case 0xc0000005: return "Access violation";
+	case 0xc0000006: return "In-page I/O error";
+	case 0xc0000008: return "Invalid handle";
+	case 0xc000001d: return "Illegal instruction";
+	case 0xc0000094: return "Integer divide-by-zero";
+	case 0xc0000095: return "Integer overflow";
+	case 0xc0000096: return "Privileged instruction";
+	case 0xc00000fd: return "Stack overflow";
+	case 0xc0000409: return "Security check failure or stack buffer overrun";
+	case 0xc0000420: return "Assertion failure";
+	}
+	return NULL;
+}
+
+static void print_exception_record(struct bc_session *s, const struct bc_exception_record *r)
+{
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	char label[256];
+	FILE *o = s->out;
+	// WinDbg prints this address without the backtick: "fffff8076624f3d4".
+	fprintf(o, "ExceptionAddress: %0*" PRIx64, (int)ps * 2,
+		ps == 4 ? (uint64_t)(uint32_t)r->address : r->address);
+	struct bc_address_symbol sym;
+	bc_target_describe_address(s->target, r->address, &sym);
+	if (sym.module) {
+		bc_target_format_address(s->target, sym.symbol_address, label, sizeof(label));
+		fputs(" (", o);
+		bc_put_escaped(o, label, 0);
+		fprintf(o, "+0x%016" PRIx64 ")", sym.displacement);
+	}
+	fprintf(o, "\n   ExceptionCode: %08" PRIx32, r->code);
+	const char *name = exception_name(r->code);
+	if (name)
+		fprintf(o, " (%s)", name);
+	fprintf(o, "\n  ExceptionFlags: %08" PRIx32 "\nNumberParameters: %" PRIu32 "\n", r->flags,
+		r->number_parameters);
+	uint32_t n = r->number_parameters < 15 ? r->number_parameters : 15;
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(o, "   Parameter[%" PRIu32 "]: %0*" PRIx64 "\n", i, (int)ps * 2,
+			ps == 4 ? (uint64_t)(uint32_t)r->information[i] : r->information[i]);
+	if (r->code == 0xc0000005 && n >= 2) {
+		const char *what = r->information[0] == 0   ? "read from"
+				   : r->information[0] == 1 ? "write to"
+				   : r->information[0] == 8 ? "execute non-executable"
+							    : NULL;
+		if (what)
+			fprintf(o, "Attempt to %s address %0*" PRIx64 "\n", what, (int)ps * 2,
+				ps == 4 ? (uint64_t)(uint32_t)r->information[1] : r->information[1]);
+	}
+}
+
+// .exr ADDRESS | .exr -1 (the dump's own record).
+int cmd_exr(struct bc_session *s, const char *cmd, const char *args)
+{
+	args = skip_blanks(args);
+	struct bc_exception_record r;
+	if (!*args || !strcmp(args, "-1")) {
+		r = *bc_target_exception(s->target);
+	} else {
+		uint64_t address;
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &address);
+		if (!err)
+			err = bc_target_read_exception_record(s->target, address, &r);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+	}
+	print_exception_record(s, &r);
+	return 0;
+}
