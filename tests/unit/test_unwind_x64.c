@@ -7,6 +7,7 @@
 
 #include "base/bytes.h"
 #include "test.h"
+#include "unwind/stackwalk.h"
 #include "unwind/unwind_x64.h"
 
 enum { IMAGE_SIZE = 0x4000, STACK_SIZE = 0x1000 };
@@ -310,6 +311,105 @@ TEST(pdata_lookup_follows_indirect_entries)
 	err = bc_unwind_x64_lookup(&io, IMAGE_BASE, 0x3000, 36, 0x1150, &rf);
 	CHECK(err && err->code == BC_ERR_FORMAT);
 	bc_error_destroy(err);
+	free(w);
+}
+
+// The stack walker over one image with a .pdata of three functions:
+//   A (0x1000): push rbx; sub rsp,20h    - frame 0, interrupted in its body
+//   B (0x1100): sub rsp,28h              - called A
+//   T (0x1200): a trap handler (PUSH_MACHFRAME, no error code) that interrupted
+//               code in C (0x1300: sub rsp,38h) on another stack (an IST switch);
+//   C returns to 0: the end.
+static struct bc_error *find_image(void *arg, uint64_t address, uint64_t *base, uint32_t *rva,
+				   uint32_t *size)
+{
+	(void)arg;
+	if (address < IMAGE_BASE || address - IMAGE_BASE >= IMAGE_SIZE)
+		return &bc_not_found;
+	*base = IMAGE_BASE;
+	*rva = 0x3000;
+	*size = 4 * 12;
+	return NULL;
+}
+
+TEST(walk_crosses_a_machine_frame_onto_another_stack)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	static const uint8_t a[] = { 5, 0x32, 1, 0x30 };
+	static const uint8_t b[] = { 4, 0x42 /* ALLOC_SMALL 4 -> 0x28 */ };
+	static const uint8_t t[] = { 0, 0x0a /* PUSH_MACHFRAME */ };
+	static const uint8_t c[] = { 4, 0x62 /* ALLOC_SMALL 6 -> 0x38 */ };
+	put_info(w, 0x2000, 1, 5, 0, a, 2);
+	put_info(w, 0x2010, 1, 4, 0, b, 1);
+	put_info(w, 0x2020, 1, 0, 0, t, 1);
+	put_info(w, 0x2030, 1, 4, 0, c, 1);
+	uint32_t rows[4][3] = { { 0x1000, 0x1080, 0x2000 }, { 0x1100, 0x1180, 0x2010 },
+				{ 0x1200, 0x1280, 0x2020 }, { 0x1300, 0x1380, 0x2030 } };
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 3; j++)
+			bc_put_le32(w->image + 0x3000 + 12 * i + 4 * j, rows[i][j]);
+	// Frame 0 in A; A's frame: 0x20 locals, rbx, return into B (after a call at B+0x10).
+	uint64_t sp0 = STACK_BASE + 0x100;
+	put_stack(w, sp0 + 0x20, 0xb0b0);
+	put_stack(w, sp0 + 0x28, IMAGE_BASE + 0x1015);
+	uint64_t sp1 = sp0 + 0x30;
+	// B's frame: 0x28 bytes, then a return into T (T "called" B).
+	put_stack(w, sp1 + 0x28, IMAGE_BASE + 0x1210);
+	uint64_t sp2 = sp1 + 0x30;
+	// T's machine frame: interrupted RIP in C, RSP on a lower, separate stack area.
+	uint64_t other = STACK_BASE + 0x20;
+	put_stack(w, sp2, IMAGE_BASE + 0x1320);
+	put_stack(w, sp2 + 0x18, other);
+	// C's frame on the other area: 0x38 bytes then return address 0.
+	put_stack(w, other + 0x38, 0);
+	struct bc_stackwalk_env env = { io, find_image, NULL };
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1040, .rsp = sp0 };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	REQUIRE_EQ(st.count, 4);
+	CHECK_EQ(st.frames[0].source, BC_FRAME_CONTEXT);
+	CHECK_EQ(st.frames[0].return_address, IMAGE_BASE + 0x1015);
+	CHECK_EQ(st.frames[1].ip, IMAGE_BASE + 0x1015);
+	CHECK_EQ(st.frames[1].sp, sp1);
+	CHECK_EQ(st.frames[1].context.x64.rbx, 0xb0b0);
+	CHECK_EQ(st.frames[2].ip, IMAGE_BASE + 0x1210);
+	CHECK_EQ(st.frames[2].sp, sp2);
+	CHECK_EQ(st.frames[2].trap_frame, sp2 - 0x168);
+	CHECK_EQ(st.frames[3].ip, IMAGE_BASE + 0x1320);
+	CHECK_EQ(st.frames[3].sp, other);
+	CHECK_EQ(st.frames[3].source, BC_FRAME_TRAP);
+	CHECK_EQ(st.end, BC_STACK_END_ZERO_IP);
+	bc_stack_free(&st);
+	// An address in no module stops with a note naming it.
+	start.rip = 0xfffff80000900000ull;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	CHECK_EQ(st.count, 1);
+	CHECK_EQ(st.end, BC_STACK_END_NO_MODULE);
+	CHECK_CONTAINS(st.note, "fffff80000900000");
+	bc_stack_free(&st);
+	free(w);
+}
+
+// With no .pdata entry for a function, each frame is a leaf: [rsp] is the
+// return address. A return into user mode ends the kernel stack.
+TEST(walk_of_leaves_stops_at_user_mode)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	struct bc_stackwalk_env env = { io, find_image, NULL };
+	uint64_t sp = STACK_BASE + 0x100;
+	put_stack(w, sp, IMAGE_BASE + 0x1500);
+	put_stack(w, sp + 8, 0x00007ffe7350d0c4ull);  // user-mode return
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1400, .rsp = sp };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	// .pdata (at 0x3000) is empty here: every frame is a leaf.
+	REQUIRE_EQ(st.count, 3);
+	CHECK_EQ(st.frames[1].source, BC_FRAME_LEAF);
+	CHECK_EQ(st.frames[2].ip, 0x00007ffe7350d0c4ull);
+	CHECK_EQ(st.end, BC_STACK_END_USER_MODE);
+	bc_stack_free(&st);
 	free(w);
 }
 

@@ -1,0 +1,71 @@
+/*
+ * bugcheck/stack.h: call stacks.
+ *
+ * A stack is a list of frames, innermost first, each with the registers the
+ * unwinder recovered for it and how it was found: from the starting context,
+ * by unwind data (.pdata/UNWIND_INFO), as a leaf, across a machine (trap)
+ * frame, or by scanning the stack for return addresses when nothing better
+ * was available (WinDbg's "Following frames may be wrong").
+ *
+ * Ownership: struct bc_stack owns its frames; release with bc_stack_free().
+ */
+#ifndef BUGCHECK_STACK_H
+#define BUGCHECK_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bugcheck/context.h"
+#include "bugcheck/error.h"
+#include "bugcheck/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum bc_frame_source {
+	BC_FRAME_CONTEXT = 1,   ///< frame 0: the starting context
+	BC_FRAME_UNWIND,        ///< the callee's unwind data gave this frame
+	BC_FRAME_LEAF,          ///< the callee had no unwind data: [rsp] was the return address
+	BC_FRAME_TRAP,          ///< a machine frame (trap/interrupt) gave RIP and RSP
+	BC_FRAME_SCAN,          ///< found by scanning the stack: may be wrong
+};
+
+enum bc_stack_end {
+	BC_STACK_END_NONE = 0,      ///< still going when the frame limit was reached
+	BC_STACK_END_ZERO_IP,       ///< the return address was 0 or below 0x1000 (normal end)
+	BC_STACK_END_USER_MODE,     ///< reached a user-mode address (end of the kernel stack)
+	BC_STACK_END_NOT_CANONICAL, ///< an impossible address
+	BC_STACK_END_SP_BACKWARDS,  ///< the stack pointer did not grow
+	BC_STACK_END_LOOP,          ///< a frame repeated
+	BC_STACK_END_READ_FAILED,   ///< stack or unwind data could not be read
+	BC_STACK_END_NO_MODULE,     ///< the instruction pointer is in no known module
+	BC_STACK_END_BAD_UNWIND,    ///< unwind data is corrupt
+};
+
+struct bc_stack_frame {
+	uint64_t ip;              ///< instruction pointer in this frame
+	uint64_t sp;              ///< stack pointer in this frame (WinDbg's Child-SP)
+	uint64_t return_address;  ///< where this frame returns (the next frame's ip), 0 if unknown
+	enum bc_frame_source source;
+	uint64_t trap_frame;      ///< BC_FRAME_TRAP on the caller side: KTRAP_FRAME address, else 0
+	struct bc_context context;  ///< registers as recovered (volatile ones may be stale)
+};
+
+struct bc_stack {
+	struct bc_stack_frame *frames;
+	size_t count;
+	enum bc_stack_end end;
+	char note[256];           ///< why the walk ended, in words ("" when it ended normally)
+};
+
+/** Frees the frames (the struct itself is the caller's). */
+BC_PUBLIC void bc_stack_free(struct bc_stack *stack);
+
+/** "unwind", "leaf", "trap", "scan", "context". */
+BC_PUBLIC const char *bc_frame_source_name(enum bc_frame_source source);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

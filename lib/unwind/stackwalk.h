@@ -1,0 +1,43 @@
+/*
+ * unwind/stackwalk.h: walking a thread's stack frame by frame (x64).
+ *
+ * The walker repeats unwind steps (unwind/unwind_x64.h) from a starting
+ * context and records every frame with how it was found. It knows nothing of
+ * modules or files: struct bc_stackwalk_env says, for an address, which image
+ * holds it and where that image's function table is; the caller (target
+ * wiring in unwind/stack_target.c) answers from dump memory or from image
+ * files found through the symbol path.
+ *
+ * Stopping rules (each recorded as the walk's end reason): an instruction
+ * pointer below 0x1000 or not canonical, a stack pointer that does not grow
+ * (allowed across a machine frame, which may switch stacks: IST, DPC, ISR),
+ * a repeated (ip, sp) pair, a user-mode address (the kernel stack ends
+ * there), unreadable stack memory, or the frame limit.
+ */
+#ifndef BC_UNWIND_STACKWALK_H
+#define BC_UNWIND_STACKWALK_H
+
+#include "bugcheck/stack.h"
+#include "unwind/unwind_x64.h"
+
+struct bc_stackwalk_env {
+	struct bc_unwind_io io;
+	/**
+	 * The image containing @address: its base and .pdata (rva, size; size 0
+	 * when it has none). BC_ERR_NOT_FOUND when no module holds @address; a
+	 * fault when the image's headers cannot be read from anywhere.
+	 */
+	struct bc_error *(*find_image)(void *arg, uint64_t address, uint64_t *base_ret,
+				       uint32_t *pdata_rva_ret, uint32_t *pdata_size_ret);
+	void *arg;
+};
+
+/**
+ * Walks from @start, writing up to @max frames. Always succeeds (a walk that
+ * cannot go on ends with the reason in @ret->end); BC_ERR_NOMEM aside.
+ */
+struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
+				  const struct bc_context_x64 *start, size_t max,
+				  struct bc_stack *ret);
+
+#endif
