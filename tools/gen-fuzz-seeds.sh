@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Writes seed inputs for the fuzz targets into BUILD/fuzz-seeds/<target>/:
 # synthetic dumps of every format and machine (build/mkdump), cut copies of
-# them, and small structured inputs for the paging, KDBG and CONTEXT targets.
+# them, small structured inputs for the paging, KDBG and CONTEXT targets, and
+# the PE fixture DLLs built by clang and lld-link (build/pe-fixtures) with
+# copies cut after their headers.
 set -euo pipefail
 build=${1:?usage: gen-fuzz-seeds.sh BUILD_DIR}
 out=$build/fuzz-seeds
-mkdir -p "$out/fuzz_dump_open" "$out/fuzz_paging" "$out/fuzz_kdbg" "$out/fuzz_context"
+mkdir -p "$out/fuzz_dump_open" "$out/fuzz_paging" "$out/fuzz_kdbg" "$out/fuzz_context" "$out/fuzz_pe"
 if [ -x "$build/mkdump" ]; then
   for format in full bitmap-kernel bitmap-full summary triage rdmp-kernel rdmp-kernel-user rdmp-complete; do
     for machine in x64 x86-pae x86 arm64; do
@@ -22,3 +24,9 @@ printf '\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x80\xff\xff' > 
 for i in $(seq 0 255); do printf "\\x$(printf %02x $i)"; done >> "$out/fuzz_paging/arm64"
 for i in $(seq 0 1039); do printf "\\x$(printf %02x $(( (i * 37 + 11) % 256 )))"; done > "$out/fuzz_kdbg/pattern"
 head -c 1300 /dev/zero > "$out/fuzz_context/zero"
+for dll in "$build"/pe-fixtures/bcfixture-*.dll; do
+  [ -f "$dll" ] || continue
+  name=$(basename "$dll" .dll)
+  cp "$dll" "$out/fuzz_pe/$name"
+  head -c 1024 "$dll" > "$out/fuzz_pe/$name-headers"
+done

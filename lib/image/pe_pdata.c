@@ -104,7 +104,7 @@ static struct bc_error *parse_pdata(struct bc_pe *pe, struct pe_pdata *pd)
 	struct bc_error *err = pe_read_alloc(pe, dir.rva, (uint64_t)n * entry_size, &raw);
 	if (err)
 		return err;
-	pd->entries = malloc((n ? n : 1) * sizeof(*pd->entries));
+	pd->entries = calloc(n ? n : 1, sizeof(*pd->entries));
 	if (!pd->entries) {
 		free(raw);
 		return &bc_enomem;

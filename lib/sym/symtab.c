@@ -190,7 +190,8 @@ struct bc_error *bc_symbol_index_finish(struct bc_symbol_index *idx)
 {
 	if (idx->sorted)
 		return NULL;
-	qsort(idx->by_rva, idx->count, sizeof(*idx->by_rva), cmp_rva);
+	if (idx->count)  // an empty index has no array: qsort(NULL, 0) is undefined
+		qsort(idx->by_rva, idx->count, sizeof(*idx->by_rva), cmp_rva);
 	struct name_key *keys = malloc((idx->count ? idx->count : 1) * sizeof(*keys));
 	uint32_t *by_name = realloc(idx->by_name, (idx->count ? idx->count : 1) * sizeof(*by_name));
 	if (!keys || !by_name) {

@@ -194,6 +194,7 @@ TEST(truncated_at_every_length)
 		}
 		bc_error_destroy(err);
 	}
+	bc_mkpe_free(&mk);
 }
 
 TEST(header_fields_pointing_away)
