@@ -191,7 +191,9 @@ struct bc_pe_exports {
 
 /**
  * The export directory. BC_ERR_NOT_FOUND when the image has none. Accepts at
- * most 2^20 functions and 2^20 names, names of up to 4096 bytes.
+ * most 2^20 functions and 2^20 names, strings of up to 4096 bytes and 64 MiB
+ * of names and forwarders in all. A name-table entry whose name RVA is 0
+ * gives an entry without a name.
  */
 BC_PUBLIC struct bc_error *bc_pe_exports(struct bc_pe *pe, const struct bc_pe_exports **ret);
 /** The export named exactly @name, NULL when none. */
