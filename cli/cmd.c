@@ -24,6 +24,8 @@ const struct bc_command bc_commands[] = {
 	  "use the CONTEXT record at an address (e.g. a bug check argument); alone: reset" },
 	{ ".exr", false, cmd_exr, ".exr ADDRESS | .exr -1",
 	  "an exception record in memory, or the dump's own (-1)" },
+	{ "k", true, cmd_stack, "k[n][b|v][L] [COUNT]",
+	  "call stack of the current context (n: frame numbers, b: arguments, v: trap frames)" },
 	{ "u", false, cmd_unassemble, "u [ADDRESS] [L COUNT]",
 	  "disassemble forwards (8 instructions; u alone continues)" },
 	{ "ub", false, cmd_unassemble_back, "ub [ADDRESS] [L COUNT]",
@@ -40,6 +42,8 @@ const struct bc_command bc_commands[] = {
 	  "the nearest symbols before and after an address" },
 	{ "dt", false, cmd_dt, "dt [-r[N]] [MODULE!]TYPE [ADDRESS]",
 	  "a type's layout, or memory shown as that type (needs PDB or ISF types)" },
+	{ "!lmi", false, cmd_lmi, "!lmi MODULE",
+	  "a module's image headers, CodeView record (the PDB it wants) and symbol state" },
 	{ ".help", false, cmd_help, ".help", "list commands" },
 	{ "q qq", false, cmd_quit, "q", "quit" },
 };

@@ -59,6 +59,16 @@ struct bc_stack {
 	char note[256];           ///< why the walk ended, in words ("" when it ended normally)
 };
 
+/**
+ * Walks the stack from @start (e.g. the dump's context or one from .cxr),
+ * at most @max_frames frames. Unwind data comes from each module's image in
+ * dump memory, else from its image file found through the symbol path.
+ * Failing to go on is not an error: the walk ends with a reason and note.
+ * BC_ERR_UNSUPPORTED for machines without an unwinder yet.
+ */
+BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *target, const struct bc_context *start,
+					   size_t max_frames, struct bc_stack *ret);
+
 /** Frees the frames (the struct itself is the caller's). */
 BC_PUBLIC void bc_stack_free(struct bc_stack *stack);
 

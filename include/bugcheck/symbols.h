@@ -114,6 +114,16 @@ BC_PUBLIC struct bc_error *bc_target_find_type(struct bc_target *t, const char *
 					       const struct bc_type **type_ret,
 					       size_t *module_index_ret);
 
+struct bc_pe;
+/**
+ * The module's PE image (bugcheck/pe.h): its headers in dump memory, else the
+ * image file found through the symbol path (matching TimeDateStamp and
+ * SizeOfImage). @path_ret (may be NULL) gets the file's path, or NULL when
+ * the image was read from memory. NULL when neither is available.
+ */
+BC_PUBLIC struct bc_pe *bc_target_module_image(struct bc_target *t, size_t index,
+					       const char **path_ret);
+
 /** WinDbg's short module name: "nt" for the kernel, else the base name without extension. */
 BC_PUBLIC void bc_module_short_name(const struct bc_target *t, size_t index, char *buf,
 				    size_t size);

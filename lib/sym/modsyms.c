@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bugcheck/pe.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
 
@@ -22,18 +23,33 @@ void bc_modsyms_clear_slot(struct bc_module_slot *slot)
 	free(slot->image_path);
 	free(slot->symbol_file);
 	free(slot->note);
-	char short_name[sizeof(slot->short_name)];
-	memcpy(short_name, slot->short_name, sizeof(short_name));
+	struct bc_module_slot keep = *slot;
 	*slot = (struct bc_module_slot){ 0 };
-	memcpy(slot->short_name, short_name, sizeof(short_name));
+	memcpy(slot->short_name, keep.short_name, sizeof(slot->short_name));
+	slot->memory_image = keep.memory_image;
+	slot->memory_image_tried = keep.memory_image_tried;
+	slot->file_image = keep.file_image;
+	slot->file_image_tried = keep.file_image_tried;
+	slot->target = keep.target;
+	slot->base = keep.base;
+}
+
+void bc_modsyms_clear_images(struct bc_module_slot *slot)
+{
+	bc_pe_close(slot->memory_image);
+	bc_pe_close(slot->file_image);
+	slot->memory_image = slot->file_image = NULL;
+	slot->memory_image_tried = slot->file_image_tried = false;
 }
 
 void bc_modsyms_destroy(struct bc_modsyms *ms)
 {
 	if (!ms)
 		return;
-	for (size_t i = 0; i < ms->slot_count; i++)
+	for (size_t i = 0; i < ms->slot_count; i++) {
 		bc_modsyms_clear_slot(&ms->slots[i]);
+		bc_modsyms_clear_images(&ms->slots[i]);
+	}
 	free(ms->slots);
 	free(ms->symbol_path);
 	free(ms->cache_dir);
@@ -79,7 +95,7 @@ BC_PUBLIC void bc_module_short_name(const struct bc_target *t, size_t index, cha
 
 // The slots exist from the first symbol use on; allocation failure leaves
 // the target without symbols (every lookup then reports "not found").
-static struct bc_modsyms *modsyms(struct bc_target *t)
+struct bc_modsyms *bc_modsyms_get(struct bc_target *t)
 {
 	if (t->symbols)
 		return t->symbols;
@@ -92,17 +108,62 @@ static struct bc_modsyms *modsyms(struct bc_target *t)
 		return NULL;
 	}
 	ms->slot_count = t->module_count;
-	for (size_t i = 0; i < t->module_count; i++)
+	for (size_t i = 0; i < t->module_count; i++) {
 		short_name_of(t, &t->modules[i], ms->slots[i].short_name,
 			      sizeof(ms->slots[i].short_name));
+		ms->slots[i].target = t;
+		ms->slots[i].base = t->modules[i].base;
+	}
 	t->symbols = ms;
 	return ms;
+}
+
+static struct bc_error *read_module_memory(void *arg, uint64_t rva, void *buf, size_t size)
+{
+	struct bc_module_slot *slot = arg;
+	return bc_target_read(slot->target, slot->base + rva, buf, size);
+}
+
+struct bc_pe *bc_modsyms_memory_image(struct bc_target *t, size_t index)
+{
+	struct bc_modsyms *ms = bc_modsyms_get(t);
+	if (!ms || index >= ms->slot_count)
+		return NULL;
+	struct bc_module_slot *slot = &ms->slots[index];
+	if (!slot->memory_image_tried) {
+		slot->memory_image_tried = true;
+		char what[300];
+		snprintf(what, sizeof(what), "%s at %#llx", t->modules[index].name,
+			 (unsigned long long)t->modules[index].base);
+		struct bc_error *err = bc_pe_open_image(read_module_memory, slot,
+							t->modules[index].base, what,
+							&slot->memory_image);
+		if (err) {
+			slot->memory_image = NULL;
+			bc_error_destroy(err);
+		}
+	}
+	return slot->memory_image;
+}
+
+BC_PUBLIC struct bc_pe *bc_target_module_image(struct bc_target *t, size_t index,
+					       const char **path_ret)
+{
+	if (path_ret)
+		*path_ret = NULL;
+	struct bc_pe *pe = bc_modsyms_memory_image(t, index);
+	if (pe)
+		return pe;
+	pe = bc_modsyms_file_image(t, index);
+	if (pe && path_ret)
+		*path_ret = bc_pe_name(pe);
+	return pe;
 }
 
 BC_PUBLIC struct bc_error *bc_target_set_symbol_options(struct bc_target *t,
 							const struct bc_symbol_options *opt)
 {
-	struct bc_modsyms *ms = modsyms(t);
+	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms)
 		return &bc_enomem;
 	char *path = dup_or_null(opt->symbol_path), *cache = dup_or_null(opt->cache_dir);
@@ -119,8 +180,10 @@ BC_PUBLIC struct bc_error *bc_target_set_symbol_options(struct bc_target *t,
 	ms->allow_network = opt->allow_network;
 	ms->progress = opt->progress;
 	ms->progress_arg = opt->progress_arg;
-	for (size_t i = 0; i < ms->slot_count; i++)
+	for (size_t i = 0; i < ms->slot_count; i++) {
 		bc_modsyms_clear_slot(&ms->slots[i]);
+		bc_modsyms_clear_images(&ms->slots[i]);
+	}
 	return NULL;
 }
 
@@ -135,7 +198,7 @@ static const struct bc_module_symbols deferred_none = { .state = BC_SYMBOLS_NONE
 BC_PUBLIC const struct bc_module_symbols *bc_target_module_symbols(struct bc_target *t,
 								   size_t index)
 {
-	struct bc_modsyms *ms = modsyms(t);
+	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms || index >= ms->slot_count)
 		return &deferred_none;
 	struct bc_module_slot *slot = &ms->slots[index];
@@ -159,7 +222,7 @@ BC_PUBLIC const struct bc_module_symbols *bc_target_module_symbols_peek(const st
 BC_PUBLIC struct bc_error *bc_target_reload_symbols(struct bc_target *t, const char *module,
 						    bool now)
 {
-	struct bc_modsyms *ms = modsyms(t);
+	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms)
 		return &bc_enomem;
 	bool any = false;
@@ -196,7 +259,7 @@ BC_PUBLIC void bc_target_describe_address(struct bc_target *t, uint64_t address,
 	ret->module = m;
 	ret->displacement = address - m->base;
 	ret->symbol_address = m->base;
-	struct bc_modsyms *ms = modsyms(t);
+	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms)
 		return;
 	size_t index = module_index(t, m);
@@ -280,7 +343,7 @@ static size_t nth_search_module(struct bc_target *t, size_t n)
 BC_PUBLIC struct bc_error *bc_target_resolve_symbol(struct bc_target *t, const char *text,
 						    uint64_t *address_ret)
 {
-	struct bc_modsyms *ms = modsyms(t);
+	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms)
 		return &bc_enomem;
 	char module[256];
@@ -319,7 +382,7 @@ BC_PUBLIC struct bc_error *bc_target_find_type(struct bc_target *t, const char *
 					       const struct bc_type **type_ret,
 					       size_t *module_index_ret)
 {
-	struct bc_modsyms *ms = modsyms(t);
+	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms)
 		return &bc_enomem;
 	char module[256];

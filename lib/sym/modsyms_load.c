@@ -13,3 +13,10 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 	else
 		bc_modsyms_note(slot, "no symbol provider is built in yet");
 }
+
+struct bc_pe *bc_modsyms_file_image(struct bc_target *t, size_t index)
+{
+	(void)t;
+	(void)index;
+	return NULL;  // image files come with the symbol path support
+}

@@ -10,11 +10,22 @@
 
 #include "bugcheck/symbols.h"
 
+struct bc_pe;
+
 struct bc_module_slot {
 	struct bc_module_symbols pub;
 	// Owned storage behind pub's strings.
 	char *image_path, *symbol_file, *note;
 	char short_name[64];
+	// The module's image: as mapped in dump memory, and as a file found
+	// through the symbol path (for what a small memory dump lacks). Looked
+	// for once each; kept across .reload (the dump and files do not change
+	// meaning), dropped when the symbol path changes.
+	struct bc_pe *memory_image, *file_image;
+	bool memory_image_tried, file_image_tried;
+	// What memory_image reads through (the slot outlives its images).
+	struct bc_target *target;
+	uint64_t base;
 };
 
 struct bc_modsyms {
@@ -36,6 +47,18 @@ void bc_modsyms_clear_slot(struct bc_module_slot *slot);
  */
 void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 		     struct bc_module_slot *slot);
+/** The module's PE headers read from dump memory at its base; NULL when not in the dump. */
+struct bc_pe *bc_modsyms_memory_image(struct bc_target *t, size_t index);
+/**
+ * The module's image file from the symbol path, matching its TimeDateStamp
+ * and SizeOfImage; NULL when none is found (sym/modsyms_load.c).
+ */
+struct bc_pe *bc_modsyms_file_image(struct bc_target *t, size_t index);
+/** Drops both images of a slot (symbol path changes). */
+void bc_modsyms_clear_images(struct bc_module_slot *slot);
+/** The slots, created on first use; NULL on allocation failure. */
+struct bc_modsyms *bc_modsyms_get(struct bc_target *t);
+
 /** Sets slot->note (printf-style); allocation failure leaves the old note. */
 void bc_modsyms_note(struct bc_module_slot *slot, const char *fmt, ...) BC_PRINTF(2, 3);
 

@@ -1,5 +1,6 @@
 /*
- * unwind/stackwalk.h: walking a thread's stack frame by frame (x64).
+ * unwind/stackwalk.h: walking a thread's stack frame by frame (x64 by unwind
+ * data, x86 by the EBP chain).
  *
  * The walker repeats unwind steps (unwind/unwind_x64.h) from a starting
  * context and records every frame with how it was found. It knows nothing of
@@ -38,6 +39,14 @@ struct bc_stackwalk_env {
  */
 struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 				  const struct bc_context_x64 *start, size_t max,
+				  struct bc_stack *ret);
+
+/**
+ * Walks an x86 stack by its EBP chain from @start (frames' sp is their EBP,
+ * WinDbg's ChildEBP). Reads only stack memory through @io->read_memory.
+ */
+struct bc_error *bc_stackwalk_x86(const struct bc_unwind_io *io,
+				  const struct bc_context_x86 *start, size_t max,
 				  struct bc_stack *ret);
 
 #endif

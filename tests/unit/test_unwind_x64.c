@@ -61,7 +61,8 @@ static void put_info(struct world *w, uint32_t rva, uint8_t version_flags, uint8
 	p[1] = prolog;
 	p[2] = (uint8_t)slots;
 	p[3] = frame;
-	memcpy(p + 4, codes, 2 * slots);
+	if (slots)
+		memcpy(p + 4, codes, 2 * slots);
 }
 
 static const uint64_t RETURN = 0xfffff80000401234ull;

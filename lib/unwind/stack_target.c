@@ -1,0 +1,80 @@
+// Stack walks over a target's modules (bugcheck/stack.h): unwind data from
+// each module's image in dump memory, else from its image file.
+#include "bugcheck/pe.h"
+#include "sym/modsyms_private.h"
+#include "target_private.h"
+#include "unwind/stackwalk.h"
+
+struct walk {
+	struct bc_target *t;
+};
+
+static size_t module_index_at(struct bc_target *t, uint64_t address)
+{
+	const struct bc_module *m = bc_target_module_at(t, address);
+	return m ? (size_t)(m - t->modules) : SIZE_MAX;
+}
+
+static struct bc_error *read_memory(void *arg, uint64_t address, void *buf, size_t size)
+{
+	struct walk *w = arg;
+	return bc_target_read(w->t, address, buf, size);
+}
+
+// Image bytes: the dump's copy first (it is what ran), else the image file's.
+static struct bc_error *read_image(void *arg, uint64_t base, uint64_t rva, void *buf, size_t size)
+{
+	struct walk *w = arg;
+	struct bc_error *err = bc_target_read(w->t, base + rva, buf, size);
+	if (!err || err->code != BC_ERR_FAULT)
+		return err;
+	size_t index = module_index_at(w->t, base);
+	struct bc_pe *file = index == SIZE_MAX ? NULL : bc_modsyms_file_image(w->t, index);
+	if (!file)
+		return err;
+	struct bc_error *file_err = bc_pe_read(file, rva, buf, size);
+	if (file_err) {
+		bc_error_destroy(file_err);
+		return err;
+	}
+	bc_error_destroy(err);
+	return NULL;
+}
+
+static struct bc_error *find_image(void *arg, uint64_t address, uint64_t *base_ret,
+				   uint32_t *pdata_rva_ret, uint32_t *pdata_size_ret)
+{
+	struct walk *w = arg;
+	size_t index = module_index_at(w->t, address);
+	if (index == SIZE_MAX)
+		return &bc_not_found;
+	const struct bc_module *m = &w->t->modules[index];
+	struct bc_pe *pe = bc_modsyms_memory_image(w->t, index);
+	if (!pe)
+		pe = bc_modsyms_file_image(w->t, index);
+	if (!pe)
+		return bc_error_fault(m->base, BC_FAULT_NOT_IN_DUMP,
+				      "%s: neither the dump nor the symbol path has its image headers",
+				      m->name);
+	const struct bc_pe_info *info = bc_pe_info(pe);
+	*base_ret = m->base;
+	*pdata_rva_ret = info->directories[BC_PE_DIR_EXCEPTION].rva;
+	*pdata_size_ret = info->directories[BC_PE_DIR_EXCEPTION].size;
+	return NULL;
+}
+
+BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_context *start,
+					   size_t max_frames, struct bc_stack *ret)
+{
+	*ret = (struct bc_stack){ 0 };
+	struct walk w = { t };
+	if (start->machine == BC_MACHINE_X86) {
+		struct bc_unwind_io io = { read_memory, read_image, &w };
+		return bc_stackwalk_x86(&io, &start->x86, max_frames, ret);
+	}
+	if (start->machine != BC_MACHINE_X64)
+		return bc_error_create(BC_ERR_UNSUPPORTED, "stack walks of %s are not implemented yet",
+				       bc_machine_name(start->machine));
+	struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image, &w };
+	return bc_stackwalk_x64(&env, &start->x64, max_frames, ret);
+}

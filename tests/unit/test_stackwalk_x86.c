@@ -1,0 +1,71 @@
+// x86 EBP-chain walks over a planted stack: frames, their ChildEBP and return
+// addresses, and where the chain ends (zero, user mode, going backwards).
+#include <string.h>
+
+#include "base/bytes.h"
+#include "test.h"
+#include "unwind/stackwalk.h"
+
+enum { STACK_SIZE = 0x400 };
+static const uint32_t STACK = 0xf5d29000u;
+static uint8_t stack_bytes[STACK_SIZE];
+
+static struct bc_error *read_stack(void *arg, uint64_t address, void *buf, size_t size)
+{
+	(void)arg;
+	uint64_t base = (uint64_t)(int64_t)(int32_t)STACK;
+	if (address < base || address - base > STACK_SIZE || size > STACK_SIZE - (address - base))
+		return bc_error_fault(address, BC_FAULT_NOT_IN_DUMP, "not in the test stack");
+	memcpy(buf, stack_bytes + (address - base), size);
+	return NULL;
+}
+
+static void frame_at(uint32_t ebp, uint32_t caller_ebp, uint32_t ret)
+{
+	bc_put_le32(stack_bytes + (ebp - STACK), caller_ebp);
+	bc_put_le32(stack_bytes + (ebp - STACK) + 4, ret);
+}
+
+TEST(ebp_chain_to_the_end)
+{
+	memset(stack_bytes, 0, sizeof(stack_bytes));
+	frame_at(STACK + 0x100, STACK + 0x180, 0x8046a86cu);
+	frame_at(STACK + 0x180, STACK + 0x300, 0x80450bb3u);
+	frame_at(STACK + 0x300, 0, 0x0076fe84u);  // returns to user mode
+	struct bc_unwind_io io = { read_stack, NULL, NULL };
+	struct bc_context_x86 c = { .eip = 0x80401000u, .esp = STACK + 0xf0, .ebp = STACK + 0x100 };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x86(&io, &c, 32, &st));
+	REQUIRE_EQ(st.count, 4);
+	CHECK_EQ(st.frames[0].ip, 0xffffffff80401000ull);
+	CHECK_EQ(st.frames[0].sp, 0xffffffff00000000ull | (STACK + 0x100));
+	CHECK_EQ(st.frames[0].return_address, 0xffffffff8046a86cull);
+	CHECK_EQ(st.frames[1].ip, 0xffffffff8046a86cull);
+	CHECK_EQ(st.frames[1].context.x86.ebp, STACK + 0x180);
+	CHECK_EQ(st.frames[2].context.x86.esp, STACK + 0x188);
+	CHECK_EQ(st.frames[3].ip, 0x0076fe84u);
+	CHECK_EQ(st.end, BC_STACK_END_USER_MODE);
+	bc_stack_free(&st);
+}
+
+TEST(broken_chain_stops_with_a_note)
+{
+	memset(stack_bytes, 0, sizeof(stack_bytes));
+	frame_at(STACK + 0x100, STACK + 0x80, 0x8046a86cu);  // caller EBP below: broken
+	struct bc_unwind_io io = { read_stack, NULL, NULL };
+	struct bc_context_x86 c = { .eip = 0x80401000u, .esp = STACK + 0xf0, .ebp = STACK + 0x100 };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x86(&io, &c, 32, &st));
+	CHECK_EQ(st.count, 2);
+	CHECK_EQ(st.end, BC_STACK_END_SP_BACKWARDS);
+	CHECK_CONTAINS(st.note, "backwards");
+	bc_stack_free(&st);
+	// An EBP outside readable memory.
+	c.ebp = 0x10;
+	REQUIRE_OK(bc_stackwalk_x86(&io, &c, 32, &st));
+	CHECK_EQ(st.count, 1);
+	CHECK_EQ(st.end, BC_STACK_END_READ_FAILED);
+	bc_stack_free(&st);
+}
+
+TEST_MAIN()
