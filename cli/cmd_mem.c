@@ -149,6 +149,13 @@ static void read_partial(struct bc_target *t, uint64_t address, uint8_t *buf, bo
 			uint64_t to_page_end = 0x1000 - ((address + off) & 0xfff);
 			skip = to_page_end < size - off ? (size_t)to_page_end : size - off;
 			skip = (skip + unit - 1) / unit * unit;
+		} else if (err) {
+			// A small memory dump: jump to the next stored region in one step.
+			uint64_t next = bc_target_next_stored(t, address + off + unit, address + size);
+			skip = (size_t)(next - (address + off));
+			skip = (skip + unit - 1) / unit * unit;
+			if (skip > size - off)
+				skip = size - off;
 		}
 		memset(valid + off, !err, skip);
 		bc_error_destroy(err);

@@ -248,6 +248,15 @@ BC_PUBLIC struct bc_error *bc_target_read_exception_record(struct bc_target *tar
 							   uint64_t address,
 							   struct bc_exception_record *ret);
 
+/**
+ * The first address in [@address, @limit) that a small memory dump holds
+ * (the start of the next stored region), so a reader can skip a hole in one
+ * step. Returns @limit when nothing there is stored. For dumps that store
+ * pages, returns @address (holes are whole pages: probe page by page).
+ */
+BC_PUBLIC uint64_t bc_target_next_stored(const struct bc_target *target, uint64_t address,
+					 uint64_t limit);
+
 /** Reads a pointer-sized value (sign-extended on 32-bit targets, as WinDbg shows). */
 BC_PUBLIC struct bc_error *bc_target_read_pointer(struct bc_target *target, uint64_t address,
 						  uint64_t *ret);

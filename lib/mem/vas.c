@@ -114,6 +114,22 @@ static struct bc_error *read_paged(struct bc_target *t, uint64_t va, uint8_t *ou
 	return NULL;
 }
 
+BC_PUBLIC uint64_t bc_target_next_stored(const struct bc_target *t, uint64_t address,
+					 uint64_t limit)
+{
+	if (t->paging != BC_PAGING_NONE || address >= limit)
+		return address < limit ? address : limit;
+	uint64_t next = limit;
+	for (size_t i = 0; i < t->region_count; i++) {
+		const struct bc_va_region *r = &t->regions[i];
+		if (address >= r->va && address - r->va < r->size)
+			return address;
+		if (r->va > address && r->va < next)
+			next = r->va;
+	}
+	return next;
+}
+
 BC_PUBLIC struct bc_error *bc_target_read(struct bc_target *t, uint64_t address, void *buf,
 					  size_t size)
 {

@@ -767,4 +767,34 @@ TEST(exr_and_cxr_follow_the_bugcheck_arguments)
 	free(out);
 }
 
+// A display that starts in a hole a megabyte wide and runs into the stack:
+// the stack's first bytes (from the file, at the triage directory's offset)
+// appear after the "??" lines.
+TEST(db_across_a_wide_hole_reaches_the_stack)
+{
+	NEED_DUMPS();
+	struct triage t;
+	REQUIRE(triage_load(dump_path("rizintb__triage_x64.dmp"), &t));
+	uint64_t start = t.top_of_stack - 0xffff0;  // the last line starts at the stack
+	if (triage_block_bytes(&t, start, 1) || t.stack_size < 16) {
+		free(t.file);
+		SKIP("a data block lies before the stack");
+	}
+	char cmds[128], want[256], addr[32];
+	snprintf(cmds, sizeof(cmds), "db %#" PRIx64 " L%#x", start, 0x100000);
+	char *out = run_cli(dump_path("rizintb__triage_x64.dmp"), cmds, NULL);
+	REQUIRE(out);
+	const uint8_t *b = t.file + t.stack_offset;
+	fmt_ptr(addr, sizeof(addr), t.top_of_stack);
+	int w = snprintf(want, sizeof(want), "%s ", addr);
+	for (int i = 0; i < 16; i++)
+		w += snprintf(want + w, sizeof(want) - (size_t)w, "%c%02x", i == 8 ? '-' : ' ', b[i]);
+	CHECK_CONTAINS(out, want);
+	fmt_ptr(addr, sizeof(addr), start);
+	snprintf(want, sizeof(want), "%s  ?? ?? ?? ?? ?? ?? ?? ?\?-?? ?? ?? ?? ?? ?? ?? ??  ", addr);
+	CHECK_CONTAINS(out, want);
+	free(out);
+	free(t.file);
+}
+
 TEST_MAIN()
