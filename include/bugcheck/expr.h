@@ -21,8 +21,10 @@
  *    (bc_target_module_named: "nt", "amdppm"), else a register ("rsp",
  *    "esp", "x0"), else an error. `@name` skips the number and module
  *    look-ups (no x86, x64 or ARM64 register name is all hex digits, so
- *    the order matters only for modules named like registers).
- *  - `module!symbol` is recognised and refused: no symbols are loaded yet.
+ *    the order matters only for modules named like registers), else a
+ *    symbol of any loaded module (bc_target_resolve_symbol: the kernel first).
+ *  - `module!symbol` is the symbol's address (loading that module's symbols
+ *    through the symbol path on first use).
  *
  * Arithmetic is 64-bit unsigned and wraps (no undefined behaviour for any
  * input); `/`, `%` and the comparisons are unsigned; division by zero is an
@@ -33,8 +35,8 @@
  * Errors: BC_ERR_INVALID_ARG for syntax or names that resolve to nothing,
  * with the 1-based column of the offending character in the message;
  * BC_ERR_FAULT (address and reason of the underlying read) when a memory
- * operator reads an address that is not in the dump; BC_ERR_UNSUPPORTED for
- * `module!symbol`. The library evaluates; formatting the result ("Evaluate
+ * operator reads an address that is not in the dump; BC_ERR_NOT_FOUND (with
+ * the column) for a `module!symbol` that no symbols name. The library evaluates; formatting the result ("Evaluate
  * expression: ...") is the caller's job.
  */
 #ifndef BUGCHECK_EXPR_H

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "bugcheck/expr.h"
+#include "bugcheck/symbols.h"
 
 struct parser {
 	struct bc_target *target;
@@ -216,11 +217,19 @@ static struct bc_error *parse_word(struct parser *p, uint64_t *ret)
 	char name[MAX_WORD];
 	memcpy(name, word, len);
 	name[len] = 0;
-	if (has_bang)
-		return bc_error_create(BC_ERR_UNSUPPORTED,
-				       "cannot resolve '%s' at column %zu: symbols are not loaded "
-				       "(module names alone evaluate to their base address)", name,
-				       at + 1);
+	if (has_bang) {
+		if (!p->target)
+			return located_error(p, at, "cannot resolve", "'%s': no target to look "
+					     "symbols up in", name);
+		struct bc_error *err = bc_target_resolve_symbol(p->target, name, ret);
+		if (err && err->code == BC_ERR_NOT_FOUND) {
+			struct bc_error *located = located_error(p, at, "cannot resolve", "%s",
+								 err->message);
+			bc_error_destroy(err);
+			return located;
+		}
+		return err;
+	}
 	uint64_t v;
 	bool overflow;
 	if (word_number(word, len, &v, &overflow)) {
@@ -246,8 +255,15 @@ static struct bc_error *parse_word(struct parser *p, uint64_t *ret)
 			return NULL;
 		bc_error_destroy(err);
 	}
+	// Last, a symbol of any module ("KeBugCheckEx"), as WinDbg allows.
+	if (p->target) {
+		struct bc_error *err = bc_target_resolve_symbol(p->target, name, ret);
+		if (!err)
+			return NULL;
+		bc_error_destroy(err);
+	}
 	return located_error(p, at, "cannot resolve", "'%s' is not a number, module%s", name,
-			     p->ctx ? " or register" : " (and no registers are available)");
+			     p->ctx ? ", register or symbol" : " or symbol (and no registers are available)");
 }
 
 static struct bc_error *parse_primary(struct parser *p, uint64_t *ret)

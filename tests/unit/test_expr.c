@@ -152,7 +152,7 @@ TEST(syntax_errors_name_the_column)
 	check_error(NULL, NULL, "1 && 2", BC_ERR_INVALID_ARG, 3, NULL);
 	check_error(NULL, NULL, "#", BC_ERR_INVALID_ARG, 1, NULL);
 	check_error(NULL, NULL, "zzz", BC_ERR_INVALID_ARG, 1, "'zzz'");
-	check_error(NULL, NULL, "1+nt!KeBugCheckEx", BC_ERR_UNSUPPORTED, 3, "symbols");
+	check_error(NULL, NULL, "1+nt!KeBugCheckEx", BC_ERR_INVALID_ARG, 3, "no target");
 	check_error(NULL, NULL, "@rip", BC_ERR_INVALID_ARG, 1, "no register context");
 	check_error(NULL, NULL, "poi(1000)", BC_ERR_INVALID_ARG, 1, "needs a dump");
 }
@@ -228,7 +228,7 @@ TEST(registers)
 	CHECK_EXPR_CTX(NULL, &c, "add", 0xadd);
 	check_error(NULL, &c, "@x19", BC_ERR_INVALID_ARG, 1, "x19");
 	check_error(NULL, &c, "rip+@bogus", BC_ERR_INVALID_ARG, 5, "bogus");
-	check_error(NULL, &c, "bogus", BC_ERR_INVALID_ARG, 1, "not a number, module or register");
+	check_error(NULL, &c, "bogus", BC_ERR_INVALID_ARG, 1, "not a number, module, register or symbol");
 
 	struct bc_context a = { .machine = BC_MACHINE_ARM64 };
 	a.arm64.x[19] = 0xfffff803efd00980ull;
