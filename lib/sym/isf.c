@@ -1,0 +1,438 @@
+// Volatility 3 ISF tables as a struct bc_symtab (bugcheck/isf.h).
+//
+// The parsed JSON document is kept; symbols go into a sorted index on open
+// (names borrowed from the document). Types are made on demand: a named type
+// gets an id when first referenced, its fields or constants only when that id
+// is asked for; anonymous descriptors (pointers, arrays, bitfields) get an id
+// each time a field refers to them.
+#include <stdlib.h>
+#include <string.h>
+
+#include "bugcheck/isf.h"
+#include "sym/isf_file.h"
+#include "sym/symtab_private.h"
+
+enum {
+	MAX_DESCRIPTOR_DEPTH = 32,   ///< pointer to pointer to ... (hostile nesting)
+	MAX_TYPES = 1 << 22,         ///< ids handed out per table
+	MAX_FIELDS = 1 << 16,        ///< fields of one structure
+};
+
+struct isf_type {
+	struct bc_type t;
+	json_t *definition;  ///< user type / enum / base type object; NULL for anonymous ones
+	char category;       ///< 'u' user type, 'e' enum, 'b' base type, 0 anonymous
+	bool materialized;
+};
+
+struct isf {
+	struct bc_symtab tab;
+	json_t *root;
+	struct bc_symbol_index symbols;
+	struct isf_type *types;  ///< id = index + 1 (0 means "no type")
+	size_t type_count, type_capacity;
+	json_t *ids;             ///< "u:_EPROCESS" -> id of named types already referenced
+	unsigned pointer_size;
+};
+
+static struct isf *isf_of(struct bc_symtab *tab)
+{
+	return (struct isf *)tab;
+}
+
+static struct bc_error *new_type(struct isf *f, enum bc_type_kind kind, uint32_t *id_ret)
+{
+	if (f->type_count >= MAX_TYPES)
+		return bc_error_create(BC_ERR_UNSUPPORTED, "%s: more than %d types referenced",
+				       f->tab.source, MAX_TYPES);
+	if (f->type_count == f->type_capacity) {
+		size_t cap = f->type_capacity ? f->type_capacity * 2 : 1024;
+		struct isf_type *p = realloc(f->types, cap * sizeof(*p));
+		if (!p)
+			return &bc_enomem;
+		f->types = p;
+		f->type_capacity = cap;
+	}
+	struct isf_type *it = &f->types[f->type_count++];
+	*it = (struct isf_type){ .t = { .kind = kind } };
+	it->t.id = (uint32_t)f->type_count;
+	*id_ret = it->t.id;
+	return NULL;
+}
+
+static struct isf_type *type_at(struct isf *f, uint32_t id)
+{
+	return id && id <= f->type_count ? &f->types[id - 1] : NULL;
+}
+
+static uint64_t int_value(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+// The id of a named type ("u" user type, "e" enum, "b" base type), creating
+// an unmaterialized entry on first reference.
+static struct bc_error *named_id(struct isf *f, char category, const char *name, uint32_t *id_ret)
+{
+	char key[600];
+	if (snprintf(key, sizeof(key), "%c:%s", category, name) >= (int)sizeof(key))
+		return bc_error_format(UINT64_MAX, "%s: type name too long", f->tab.source);
+	json_t *known = json_object_get(f->ids, key);
+	if (known) {
+		*id_ret = (uint32_t)json_integer_value(known);
+		return NULL;
+	}
+	const char *section = category == 'u' ? "user_types" : category == 'e' ? "enums"
+										 : "base_types";
+	json_t *def = json_object_get(json_object_get(f->root, section), name);
+	enum bc_type_kind kind = BC_TYPE_BASE;
+	if (category == 'u') {
+		const char *k = json_string_value(json_object_get(def, "kind"));
+		kind = k && !strcmp(k, "union") ? BC_TYPE_UNION
+		       : k && !strcmp(k, "class") ? BC_TYPE_CLASS : BC_TYPE_STRUCT;
+	} else if (category == 'e') {
+		kind = BC_TYPE_ENUM;
+	}
+	uint32_t id;
+	struct bc_error *err = new_type(f, kind, &id);
+	if (err)
+		return err;
+	struct isf_type *it = type_at(f, id);
+	it->definition = json_is_object(def) ? def : NULL;
+	it->category = category;
+	it->t.incomplete = !it->definition;
+	if (json_object_set_new(f->ids, key, json_integer(id)))
+		return &bc_enomem;
+	// The name is kept by the ids map (its key, after the "u:" prefix).
+	void *iter = json_object_iter_at(f->ids, key);
+	it->t.name = iter ? json_object_iter_key(iter) + 2 : NULL;
+	*id_ret = id;
+	return NULL;
+}
+
+static struct bc_error *descriptor_id(struct isf *f, json_t *d, int depth, uint32_t *id_ret);
+
+static struct bc_error *anonymous(struct isf *f, enum bc_type_kind kind, json_t *sub, int depth,
+				  uint32_t *id_ret)
+{
+	uint32_t target = 0, id;
+	struct bc_error *err = sub ? descriptor_id(f, sub, depth + 1, &target) : NULL;
+	if (!err)
+		err = new_type(f, kind, &id);
+	if (err)
+		return err;
+	struct isf_type *it = type_at(f, id);
+	it->t.target_id = target;
+	it->materialized = true;
+	*id_ret = id;
+	return NULL;
+}
+
+static struct bc_error *descriptor_id(struct isf *f, json_t *d, int depth, uint32_t *id_ret)
+{
+	if (depth > MAX_DESCRIPTOR_DEPTH)
+		return bc_error_format(UINT64_MAX, "%s: type descriptors nested deeper than %d",
+				       f->tab.source, MAX_DESCRIPTOR_DEPTH);
+	const char *kind = json_string_value(json_object_get(d, "kind"));
+	const char *name = json_string_value(json_object_get(d, "name"));
+	if (!kind)
+		return bc_error_format(UINT64_MAX, "%s: a type descriptor without \"kind\"",
+				       f->tab.source);
+	if (!strcmp(kind, "base") && name)
+		return named_id(f, 'b', name, id_ret);
+	if ((!strcmp(kind, "struct") || !strcmp(kind, "union") || !strcmp(kind, "class")) && name)
+		return named_id(f, 'u', name, id_ret);
+	if (!strcmp(kind, "enum") && name)
+		return named_id(f, 'e', name, id_ret);
+	struct bc_error *err;
+	if (!strcmp(kind, "pointer")) {
+		err = anonymous(f, BC_TYPE_POINTER, json_object_get(d, "subtype"), depth, id_ret);
+		if (!err)
+			type_at(f, *id_ret)->t.size = f->pointer_size;
+		return err;
+	}
+	if (!strcmp(kind, "array")) {
+		err = anonymous(f, BC_TYPE_ARRAY, json_object_get(d, "subtype"), depth, id_ret);
+		if (!err)
+			type_at(f, *id_ret)->t.count = int_value(json_object_get(d, "count"));
+		return err;
+	}
+	if (!strcmp(kind, "bitfield")) {
+		err = anonymous(f, BC_TYPE_BITFIELD, json_object_get(d, "type"), depth, id_ret);
+		if (!err) {
+			struct isf_type *it = type_at(f, *id_ret);
+			uint64_t pos = int_value(json_object_get(d, "bit_position"));
+			uint64_t len = int_value(json_object_get(d, "bit_length"));
+			it->t.bit_position = pos < 64 ? (uint8_t)pos : 63;
+			it->t.bit_length = len <= 64 ? (uint8_t)len : 64;
+		}
+		return err;
+	}
+	if (!strcmp(kind, "function"))
+		return anonymous(f, BC_TYPE_FUNCTION, NULL, depth, id_ret);
+	return bc_error_format(UINT64_MAX, "%s: unknown type descriptor kind \"%s\"",
+			       f->tab.source, kind);
+}
+
+static int cmp_field(const void *a, const void *b)
+{
+	const struct bc_type_field *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int cmp_enumerator(const void *a, const void *b)
+{
+	const struct bc_type_enumerator *x = a, *y = b;
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+static struct bc_error *materialize_user(struct isf *f, uint32_t id)
+{
+	json_t *def = type_at(f, id)->definition;
+	json_t *fields = json_object_get(def, "fields");
+	uint64_t size = int_value(json_object_get(def, "size"));
+	size_t n = json_is_object(fields) ? json_object_size(fields) : 0;
+	if (n > MAX_FIELDS)
+		return bc_error_format(UINT64_MAX, "%s: %zu fields in one type", f->tab.source, n);
+	struct bc_type_field *out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		return &bc_enomem;
+	size_t i = 0;
+	const char *key;
+	json_t *value;
+	json_object_foreach(fields, key, value) {
+		uint32_t tid = 0;
+		struct bc_error *err = descriptor_id(f, json_object_get(value, "type"), 0, &tid);
+		if (err) {
+			free(out);
+			return err;
+		}
+		out[i].name = key;
+		out[i].offset = int_value(json_object_get(value, "offset"));
+		out[i].type_id = tid;
+		const struct isf_type *ft = type_at(f, tid);
+		if (ft && ft->t.kind == BC_TYPE_BITFIELD) {
+			out[i].bit_position = ft->t.bit_position;
+			out[i].bit_length = ft->t.bit_length;
+		}
+		i++;
+	}
+	// JSON objects carry no order worth keeping: declaration order is offset order.
+	qsort(out, i, sizeof(*out), cmp_field);
+	struct isf_type *it = type_at(f, id);  // new_type may have moved the array
+	it->t.size = size;
+	it->t.fields = out;
+	it->t.field_count = i;
+	return NULL;
+}
+
+static struct bc_error *materialize_enum(struct isf *f, uint32_t id)
+{
+	json_t *def = type_at(f, id)->definition;
+	json_t *constants = json_object_get(def, "constants");
+	size_t n = json_is_object(constants) ? json_object_size(constants) : 0;
+	if (n > MAX_FIELDS)
+		return bc_error_format(UINT64_MAX, "%s: %zu constants in one enum", f->tab.source, n);
+	struct bc_type_enumerator *out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		return &bc_enomem;
+	size_t i = 0;
+	const char *key;
+	json_t *value;
+	json_object_foreach(constants, key, value) {
+		out[i].name = key;
+		out[i].value = json_is_integer(value) ? (int64_t)json_integer_value(value) : 0;
+		i++;
+	}
+	qsort(out, i, sizeof(*out), cmp_enumerator);
+	uint32_t base = 0;
+	const char *base_name = json_string_value(json_object_get(def, "base"));
+	struct bc_error *err = base_name ? named_id(f, 'b', base_name, &base) : NULL;
+	if (err) {
+		free(out);
+		return err;
+	}
+	struct isf_type *it = type_at(f, id);
+	it->t.size = int_value(json_object_get(def, "size"));
+	it->t.target_id = base;
+	it->t.enumerators = out;
+	it->t.enumerator_count = i;
+	return NULL;
+}
+
+static void materialize_base(struct isf_type *it)
+{
+	json_t *def = it->definition;
+	const char *kind = json_string_value(json_object_get(def, "kind"));
+	it->t.size = int_value(json_object_get(def, "size"));
+	it->t.is_signed = json_is_true(json_object_get(def, "signed"));
+	if (kind && !strcmp(kind, "void"))
+		it->t.kind = BC_TYPE_VOID;
+	it->t.is_float = kind && !strcmp(kind, "float");
+	it->t.is_char = (kind && !strcmp(kind, "char")) ||
+			(it->t.name && strstr(it->t.name, "wchar"));
+}
+
+static struct bc_error *isf_type(struct bc_symtab *tab, uint32_t id, const struct bc_type **ret)
+{
+	struct isf *f = isf_of(tab);
+	struct isf_type *it = type_at(f, id);
+	if (!it)
+		return &bc_not_found;
+	if (!it->materialized && it->definition) {
+		struct bc_error *err = it->category == 'u' ? materialize_user(f, id)
+				       : it->category == 'e' ? materialize_enum(f, id) : NULL;
+		if (err)
+			return err;
+		it = type_at(f, id);
+		if (it->category == 'b')
+			materialize_base(it);
+	}
+	it->materialized = true;
+	*ret = &it->t;
+	return NULL;
+}
+
+static struct bc_error *isf_type_by_name(struct bc_symtab *tab, const char *name,
+					 const struct bc_type **ret)
+{
+	struct isf *f = isf_of(tab);
+	static const char categories[] = { 'u', 'e', 'b' };
+	static const char *const sections[] = { "user_types", "enums", "base_types" };
+	for (int i = 0; i < 3; i++) {
+		if (!json_object_get(json_object_get(f->root, sections[i]), name))
+			continue;
+		uint32_t id;
+		struct bc_error *err = named_id(f, categories[i], name, &id);
+		return err ? err : isf_type(tab, id, ret);
+	}
+	return &bc_not_found;
+}
+
+static bool isf_has_types(struct bc_symtab *tab)
+{
+	return json_object_size(json_object_get(isf_of(tab)->root, "user_types")) > 0;
+}
+
+static struct bc_error *isf_lookup_name(struct bc_symtab *tab, const char *name,
+					struct bc_symbol *ret)
+{
+	return bc_symbol_index_lookup_name(&isf_of(tab)->symbols, name, ret);
+}
+
+static struct bc_error *isf_lookup_rva(struct bc_symtab *tab, uint64_t rva, struct bc_symbol *ret)
+{
+	return bc_symbol_index_lookup_rva(&isf_of(tab)->symbols, rva, ret);
+}
+
+static struct bc_error *isf_each(struct bc_symtab *tab, const char *pattern,
+				 bool (*fn)(void *arg, const struct bc_symbol *sym), void *arg)
+{
+	return bc_symbol_index_each(&isf_of(tab)->symbols, pattern, fn, arg);
+}
+
+static size_t isf_symbol_count(struct bc_symtab *tab)
+{
+	return isf_of(tab)->symbols.count;
+}
+
+static void isf_destroy(struct bc_symtab *tab)
+{
+	struct isf *f = isf_of(tab);
+	for (size_t i = 0; i < f->type_count; i++) {
+		free((void *)f->types[i].t.fields);
+		free((void *)f->types[i].t.enumerators);
+	}
+	free(f->types);
+	json_decref(f->ids);
+	json_decref(f->root);
+	bc_symbol_index_deinit(&f->symbols);
+	bc_symtab_deinit(&f->tab);
+	free(f);
+}
+
+static const struct bc_symtab_ops isf_ops = {
+	.lookup_name = isf_lookup_name,
+	.lookup_rva = isf_lookup_rva,
+	.each = isf_each,
+	.symbol_count = isf_symbol_count,
+	.has_types = isf_has_types,
+	.type_by_name = isf_type_by_name,
+	.type = isf_type,
+	.destroy = isf_destroy,
+};
+
+static struct bc_error *index_symbols(struct isf *f)
+{
+	const char *name;
+	json_t *value;
+	json_object_foreach(json_object_get(f->root, "symbols"), name, value) {
+		json_t *address = json_object_get(value, "address");
+		if (!json_is_integer(address) || json_integer_value(address) < 0)
+			continue;  // constants and absolute values are not addresses in the image
+		const char *kind = json_string_value(
+			json_object_get(json_object_get(value, "type"), "kind"));
+		struct bc_symbol sym = {
+			.name = name,
+			.rva = (uint64_t)json_integer_value(address),
+			.kind = BC_SYMBOL_PUBLIC,
+			.is_function = kind && !strcmp(kind, "function"),
+		};
+		struct bc_error *err = bc_symbol_index_add(&f->symbols, &sym);
+		if (err)
+			return err;
+	}
+	return bc_symbol_index_finish(&f->symbols);
+}
+
+static struct bc_error *open_document(json_t *root, const char *what, struct bc_symtab **ret)
+{
+	struct isf *f = calloc(1, sizeof(*f));
+	if (!f) {
+		json_decref(root);
+		return &bc_enomem;
+	}
+	f->root = root;
+	f->ids = json_object();
+	struct bc_error *err = f->ids ? bc_symtab_init(&f->tab, &isf_ops, BC_SYMTAB_ISF, what)
+				      : &bc_enomem;
+	if (err) {
+		json_decref(f->ids);
+		json_decref(root);
+		free(f);
+		return err;
+	}
+	bc_isf_identity(root, &f->tab.identity, &f->tab.machine);
+	uint64_t ptr = int_value(json_object_get(
+		json_object_get(json_object_get(root, "base_types"), "pointer"), "size"));
+	f->pointer_size = ptr == 4 || ptr == 8 ? (unsigned)ptr
+			  : f->tab.machine == 0x14c ? 4 : 8;
+	err = index_symbols(f);
+	if (err) {
+		isf_destroy(&f->tab);
+		return err;
+	}
+	*ret = &f->tab;
+	return NULL;
+}
+
+BC_PUBLIC struct bc_error *bc_isf_open_memory(const void *json, size_t size, const char *what,
+					      struct bc_symtab **ret)
+{
+	json_t *root;
+	struct bc_error *err = bc_isf_parse(json, size, what ? what : "<memory>", &root);
+	return err ? err : open_document(root, what ? what : "<memory>", ret);
+}
+
+BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
+{
+	char *text;
+	size_t size;
+	struct bc_error *err = bc_isf_read_text(path, &text, &size);
+	if (err)
+		return err;
+	json_t *root;
+	err = bc_isf_parse(text, size, path, &root);
+	free(text);
+	return err ? err : open_document(root, path, ret);
+}
