@@ -407,6 +407,9 @@ static struct bc_error *open_document(json_t *root, const char *what, struct bc_
 		json_object_get(json_object_get(root, "base_types"), "pointer"), "size"));
 	f->pointer_size = ptr == 4 || ptr == 8 ? (unsigned)ptr
 			  : f->tab.machine == 0x14c ? 4 : 8;
+	// Tables converted from a bare PDB may say machine_type 0: the pointer size tells x86.
+	if (!f->tab.machine && (ptr == 4 || ptr == 8))
+		f->tab.machine = ptr == 4 ? 0x14c : 0x8664;
 	err = index_symbols(f);
 	if (err) {
 		isf_destroy(&f->tab);
