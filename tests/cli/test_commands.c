@@ -63,8 +63,10 @@ static void append_quoted(char *cmd, size_t size, const char *s)
 	cmd[n] = 0;
 }
 
-// Runs "bugcheck -q DUMP -c COMMANDS"; returns its stdout and stderr (malloc'd).
-static char *run_cli(const char *dump, const char *commands, int *status)
+// Runs "bugcheck -q [OPTIONS] DUMP -c COMMANDS"; returns its stdout and stderr
+// (malloc'd). @options are passed to the shell as they are (quote them).
+static char *run_cli_with(const char *options, const char *dump, const char *commands,
+			  int *status)
 {
 	const char *exe = getenv("BC_BUGCHECK");
 	if (!exe) {
@@ -74,6 +76,10 @@ static char *run_cli(const char *dump, const char *commands, int *status)
 	char cmd[16384] = "";
 	append_quoted(cmd, sizeof(cmd), exe);
 	strcat(cmd, " -q ");
+	if (strlen(options) + strlen(cmd) + 2 < sizeof(cmd)) {
+		strcat(cmd, options);
+		strcat(cmd, " ");
+	}
 	append_quoted(cmd, sizeof(cmd), dump);
 	strcat(cmd, " -c ");
 	append_quoted(cmd, sizeof(cmd), commands);
@@ -105,6 +111,11 @@ static char *run_cli(const char *dump, const char *commands, int *status)
 	if (out)
 		out[len] = 0;
 	return out;
+}
+
+static char *run_cli(const char *dump, const char *commands, int *status)
+{
+	return run_cli_with("", dump, commands, status);
 }
 
 // The line of @out that starts with @prefix (copied into @buf), or NULL.
@@ -795,6 +806,46 @@ TEST(db_across_a_wide_hole_reaches_the_stack)
 	CHECK_CONTAINS(out, want);
 	free(out);
 	free(t.file);
+}
+
+// Symbols for a small memory dump without its kernel image: with the ISF
+// directory in the symbol path, the kernel is identified from its
+// KDDEBUGGER_DATA64. rizin's RIP (beside the dump) is nt!KeBugCheckEx's
+// first instruction; the _EPROCESS offsets are Vergilius's for 19041
+// (10.0.19041.264-x64: UniqueProcessId 1088, ActiveProcessLinks 1096,
+// ImageFileName 1448); _LIST_ENTRY is two pointers.
+TEST(symbols_from_isf_tables)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	char options[9000];
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	int status;
+	char *out = run_cli_with(options, dump_path("ojusha__100623-6156-01.dmp"),
+				 "ln fffff805531fbca0; x nt!KeBugCheckEx; kn; dt nt!_LIST_ENTRY; "
+				 "dt nt!_EPROCESS; ? nt!KeBugCheckEx+0x10; lm m nt", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, "(fffff805`531fbca0)   nt!KeBugCheckEx   |  ");
+	CHECK_CONTAINS(out, "Exact matches:\n    nt!KeBugCheckEx (<no parameter info>)\n");
+	CHECK_CONTAINS(out, "fffff805`531fbca0   nt!KeBugCheckEx");
+	CHECK_CONTAINS(out, "00 ffffcc04`584b6ed8 ");  // rizin's rsp
+	CHECK_CONTAINS(out, "     nt!KeBugCheckEx\n");
+	CHECK_CONTAINS(out, "   +0x000 Flink : Ptr64 _LIST_ENTRY\n   +0x008 Blink : Ptr64 _LIST_ENTRY\n");
+	CHECK_CONTAINS(out, "   +0x440 UniqueProcessId ");
+	CHECK_CONTAINS(out, "   +0x448 ActiveProcessLinks ");
+	CHECK_CONTAINS(out, "   +0x5a8 ImageFileName ");
+	CHECK_CONTAINS(out, "Evaluate expression: -8773223596880 = fffff805`531fbcb0\n");
+	CHECK_CONTAINS(out, "(isf symbols)");
+	free(out);
+	// Without a symbol path the same commands say what is missing.
+	out = run_cli(dump_path("ojusha__100623-6156-01.dmp"), "x nt!KeBugCheckEx", &status);
+	REQUIRE(out);
+	CHECK(status != 0);
+	CHECK_CONTAINS(out, "nt has no symbols");
+	free(out);
 }
 
 TEST_MAIN()
