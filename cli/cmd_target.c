@@ -143,6 +143,10 @@ static const char *dump_kind_line(const struct bc_dump_info *i)
 		return "Kernel Dump File: Kernel and user address spaces are available";
 	case BC_DUMP_RDMP_COMPLETE:
 		return "Kernel Complete Dump File: Full address space is available";
+	case BC_TARGET_IMAGE:
+		return "Executable image file (not a dump): its headers and sections are mapped";
+	case BC_TARGET_SYMBOLS:
+		return "Symbol file (not a dump): symbols and types only, no memory";
 	}
 	return "Kernel Dump File";
 }
@@ -170,9 +174,30 @@ static void print_bugcheck_block(struct bc_session *s)
 	}
 }
 
+// A target that is a file of its own (image or symbols): what it is and where.
+static void print_file_summary(struct bc_session *s, const struct bc_dump_info *i)
+{
+	char a[24], b[24];
+	const struct bc_module *m = bc_target_module(s->target, 0);
+	fputs(i->format == BC_TARGET_IMAGE ? "Loading Image File [" : "Loading Symbol File [", s->out);
+	bc_put_escaped(s->out, bc_target_path(s->target), 0);
+	fprintf(s->out, "]\n%s\n", dump_kind_line(i));
+	fprintf(s->out, "Machine: %s\n", machine_text(i->machine));
+	if (m) {
+		char name[64];
+		bc_module_short_name(s->target, 0, name, sizeof(name));
+		fprintf(s->out, "Module %s at %s - %s\n", name, bc_fmt_ptr(a, m->base, i->pointer_size),
+			bc_fmt_ptr(b, m->base + m->size, i->pointer_size));
+	}
+}
+
 void bc_print_summary(struct bc_session *s)
 {
 	const struct bc_dump_info *i = bc_target_info(s->target);
+	if (i->format == BC_TARGET_IMAGE || i->format == BC_TARGET_SYMBOLS) {
+		print_file_summary(s, i);
+		return;
+	}
 	fputs("Loading Dump File [", s->out);
 	bc_put_escaped(s->out, bc_target_path(s->target), 0);
 	fprintf(s->out, "]\n%s\n\n", dump_kind_line(i));

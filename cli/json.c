@@ -24,6 +24,8 @@ static const char *format_name(enum bc_dump_format f)
 	case BC_DUMP_RDMP_KERNEL: return "rdmp-kernel";
 	case BC_DUMP_RDMP_KERNEL_USER: return "rdmp-kernel-user";
 	case BC_DUMP_RDMP_COMPLETE: return "rdmp-complete";
+	case BC_TARGET_IMAGE: return "image";
+	case BC_TARGET_SYMBOLS: return "symbols";
 	}
 	return "unknown";
 }

@@ -16,8 +16,9 @@ int bc_repl(struct bc_session *s);
 
 static void usage(FILE *o)
 {
-	fputs("usage: bugcheck [options] DUMP\n"
-	      "Reads a Windows kernel crash dump (MEMORY.DMP, C:\\Windows\\Minidump\\*.dmp).\n\n"
+	fputs("usage: bugcheck [options] DUMP | IMAGE.sys | TABLE.json[.xz]\n"
+	      "Reads a Windows kernel crash dump (MEMORY.DMP, C:\\Windows\\Minidump\\*.dmp); also a\n"
+	      "driver or other PE image alone (like windbg -z), or a symbol table alone.\n\n"
 	      "  -c, --command \"CMDS\"  run WinDbg-syntax commands (separated by ';') and exit\n"
 	      "  -j, --json            print the dump's facts as one JSON document\n"
 	      "  -q, --quiet           with -c: do not print the summary first\n"
@@ -26,10 +27,33 @@ static void usage(FILE *o)
 	      "                        with no symbol path, uses Microsoft's public server\n"
 	      "      --cache DIR       symbol cache (default: $XDG_CACHE_HOME/bugcheck or\n"
 	      "                        ~/.cache/bugcheck)\n"
+	      "      --base ADDR       for an image or symbol file: where to map it (hex)\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         program version\n\n"
 	      "With no -c on a terminal, bugcheck opens an interactive kd> prompt;\n"
 	      "type .help there for the commands.\n", o);
+}
+
+enum input_kind { INPUT_DUMP, INPUT_IMAGE, INPUT_SYMBOLS };
+
+// What the file is, from its first bytes: a PE image ("MZ"), a symbol table
+// (JSON, or xz-compressed JSON), else a dump (whose reader names anything else).
+static enum input_kind input_kind(const char *path)
+{
+	unsigned char head[8] = { 0 };
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return INPUT_DUMP;  // the dump reader reports the open error
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (n >= 2 && head[0] == 'M' && head[1] == 'Z')
+		return INPUT_IMAGE;
+	if (n >= 6 && !memcmp(head, "\xfd" "7zXZ\0", 6))
+		return INPUT_SYMBOLS;
+	size_t i = 0;
+	while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+		i++;
+	return i < n && head[i] == '{' ? INPUT_SYMBOLS : INPUT_DUMP;
 }
 
 // $XDG_CACHE_HOME/bugcheck, else ~/.cache/bugcheck, else none.
@@ -57,10 +81,12 @@ int main(int argc, char **argv)
 		{ "sympath", required_argument, NULL, 'y' },
 		{ "online", no_argument, NULL, 'O' },
 		{ "cache", required_argument, NULL, 'C' },
+		{ "base", required_argument, NULL, 'B' },
 		{ 0 },
 	};
 	const char *commands = NULL, *sympath = getenv("_NT_SYMBOL_PATH"), *cache = NULL;
 	bool json = false, quiet = false, online = false;
+	uint64_t base = 0;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:jqhVy:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -70,6 +96,15 @@ int main(int argc, char **argv)
 		case 'y': sympath = optarg; break;
 		case 'O': online = true; break;
 		case 'C': cache = optarg; break;
+		case 'B': {
+			char *end;
+			base = strtoull(optarg, &end, 16);
+			if (*end) {
+				fprintf(stderr, "bugcheck: --base wants a hex address, not %s\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("bugcheck 0.1.0"); return 0;
 		default: usage(stderr); return 2;
@@ -81,7 +116,12 @@ int main(int argc, char **argv)
 	}
 	const char *path = argv[optind];
 	struct bc_session s = { .out = stdout };
-	struct bc_error *err = bc_target_open(path, &s.target);
+	struct bc_error *err;
+	switch (input_kind(path)) {
+	case INPUT_IMAGE: err = bc_target_open_image(path, base, &s.target); break;
+	case INPUT_SYMBOLS: err = bc_target_open_symbols(path, base, &s.target); break;
+	default: err = bc_target_open(path, &s.target); break;
+	}
 	if (err) {
 		fputs("bugcheck: ", stderr);
 		bc_put_escaped(stderr, path, 0);

@@ -325,7 +325,8 @@ BC_PUBLIC const struct bc_module *bc_target_module_at(const struct bc_target *t,
 static bool is_kernel_name(const char *n)
 {
 	static const char *const kernels[] = { "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe",
-					       "ntkrpamp.exe" };
+					       "ntkrpamp.exe", "ntkrnlmp.pdb", "ntkrnlpa.pdb",
+					       "ntoskrnl.pdb", "ntkrpamp.pdb" };
 	for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
 		if (!strcasecmp(n, kernels[i]))
 			return true;

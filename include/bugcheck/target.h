@@ -40,6 +40,8 @@ enum bc_dump_format {
 	BC_DUMP_RDMP_KERNEL,    ///< DumpType 8: "RDMP" kernel memory dump (dbgeng .dump /k)
 	BC_DUMP_RDMP_KERNEL_USER, ///< DumpType 9: "RDMP" kernel and user memory
 	BC_DUMP_RDMP_COMPLETE,  ///< DumpType 0xA: "RDMP" complete memory dump
+	BC_TARGET_IMAGE,        ///< not a dump: a PE image file mapped at its base (windbg -z)
+	BC_TARGET_SYMBOLS,      ///< not a dump: a PDB or ISF file alone, no memory
 };
 
 /** Facts from the dump header and its format-specific sub-header. */
@@ -171,6 +173,23 @@ struct bc_kdbg {
  * saying what the file is and what is wrong with it.
  */
 BC_PUBLIC struct bc_error *bc_target_open(const char *path, struct bc_target **ret);
+
+/**
+ * Opens a PE image file (.sys, .exe, .dll) as a target, like `windbg -z`:
+ * its headers and sections readable at @base (0: the image's own ImageBase),
+ * one module, no registers. Symbols come through the symbol path as for a
+ * dump's modules.
+ */
+BC_PUBLIC struct bc_error *bc_target_open_image(const char *path, uint64_t base,
+						struct bc_target **ret);
+
+/**
+ * Opens a symbol file alone (an ISF table; a PDB when the PDB reader is
+ * built in) as a target with one module at @base and no memory, so `x`,
+ * `ln` and `dt` work without a dump.
+ */
+BC_PUBLIC struct bc_error *bc_target_open_symbols(const char *path, uint64_t base,
+						  struct bc_target **ret);
 
 /**
  * Opens a dump held in caller memory (tests, fuzzers). The bytes must outlive

@@ -160,6 +160,27 @@ BC_PUBLIC struct bc_pe *bc_target_module_image(struct bc_target *t, size_t index
 	return pe;
 }
 
+struct bc_error *bc_modsyms_preload(struct bc_target *t, size_t index, struct bc_symtab *tab,
+				    enum bc_symbol_state state, const char *file)
+{
+	struct bc_modsyms *ms = bc_modsyms_get(t);
+	if (!ms || index >= ms->slot_count)
+		return &bc_enomem;
+	struct bc_module_slot *slot = &ms->slots[index];
+	char *copy = strdup(file);
+	if (!copy)
+		return &bc_enomem;
+	bc_modsyms_clear_slot(slot);
+	slot->pub.symtab = tab;
+	slot->pub.state = state;
+	slot->symbol_file = copy;
+	slot->pub.symbol_file = copy;
+	slot->pub.identity = *bc_symtab_identity(tab);
+	slot->pub.has_identity = true;
+	slot->preloaded = true;
+	return NULL;
+}
+
 BC_PUBLIC struct bc_error *bc_target_set_symbol_options(struct bc_target *t,
 							const struct bc_symbol_options *opt)
 {
@@ -181,6 +202,8 @@ BC_PUBLIC struct bc_error *bc_target_set_symbol_options(struct bc_target *t,
 	ms->progress = opt->progress;
 	ms->progress_arg = opt->progress_arg;
 	for (size_t i = 0; i < ms->slot_count; i++) {
+		if (ms->slots[i].preloaded)
+			continue;  // a symbol-file target's own symbols
 		bc_modsyms_clear_slot(&ms->slots[i]);
 		bc_modsyms_clear_images(&ms->slots[i]);
 	}
@@ -232,6 +255,8 @@ BC_PUBLIC struct bc_error *bc_target_reload_symbols(struct bc_target *t, const c
 		    strcasecmp(module, m->name))
 			continue;
 		any = true;
+		if (ms->slots[i].preloaded)
+			continue;
 		bc_modsyms_clear_slot(&ms->slots[i]);
 		if (now)
 			bc_target_module_symbols(t, i);

@@ -154,9 +154,57 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 						      "symbol table matched");
 }
 
+// An image file in a plain directory of the symbol path: DIR/NAME, or the
+// store layout DIR/NAME/KEY/NAME (KEY = TimeDateStamp and SizeOfImage, upper
+// or lower case as stores write it). Accepted only when its header has the
+// module's TimeDateStamp and SizeOfImage.
+static struct bc_pe *find_image_file(const struct bc_module *m, const struct path_entries *e)
+{
+	const char *name = m->name;
+	if (!*name || strpbrk(name, "/\\:") || !strcmp(name, ".") || !strcmp(name, ".."))
+		return NULL;  // a hostile name never becomes a path
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+	char upper[BC_PE_IMAGE_KEY_SIZE], lower[BC_PE_IMAGE_KEY_SIZE];
+	bc_pe_image_key(m->timestamp, (uint32_t)m->size, upper);
+	for (size_t i = 0; i < sizeof(lower); i++)
+		lower[i] = (char)(upper[i] >= 'A' && upper[i] <= 'F' ? upper[i] + 32 : upper[i]);
+	for (size_t d = 0; d < e->count; d++) {
+		char paths[3][4096];
+		snprintf(paths[0], sizeof(paths[0]), "%s/%s/%s/%s", e->dirs[d], name, lower, name);
+		snprintf(paths[1], sizeof(paths[1]), "%s/%s/%s/%s", e->dirs[d], name, upper, name);
+		snprintf(paths[2], sizeof(paths[2]), "%s/%s", e->dirs[d], name);
+		for (int k = 0; k < 3; k++) {
+			struct bc_pe *pe;
+			struct bc_error *err = bc_pe_open_file(paths[k], &pe);
+			if (err) {
+				bc_error_destroy(err);
+				continue;
+			}
+			const struct bc_pe_info *info = bc_pe_info(pe);
+			if ((!m->has_timestamp || info->timestamp == m->timestamp) &&
+			    info->size_of_image == m->size)
+				return pe;
+			bc_pe_close(pe);
+		}
+	}
+	return NULL;
+}
+
 struct bc_pe *bc_modsyms_file_image(struct bc_target *t, size_t index)
 {
-	(void)t;
-	(void)index;
-	return NULL;  // image files come with the symbol-store support
+	struct bc_modsyms *ms = bc_modsyms_get(t);
+	if (!ms || index >= ms->slot_count)
+		return NULL;
+	struct bc_module_slot *slot = &ms->slots[index];
+	if (!slot->file_image_tried && ms->symbol_path) {
+		slot->file_image_tried = true;
+		struct path_entries e;
+		if (split_dirs(ms->symbol_path, &e)) {
+			slot->file_image = find_image_file(&t->modules[index], &e);
+			free(e.copy);
+		}
+	}
+	return slot->file_image;
 }

@@ -23,6 +23,7 @@ struct bc_module_slot {
 	// meaning), dropped when the symbol path changes.
 	struct bc_pe *memory_image, *file_image;
 	bool memory_image_tried, file_image_tried;
+	bool preloaded;  ///< symbols given with the target (a symbol file), never reloaded
 	// What memory_image reads through (the slot outlives its images).
 	struct bc_target *target;
 	uint64_t base;
@@ -58,6 +59,13 @@ struct bc_pe *bc_modsyms_file_image(struct bc_target *t, size_t index);
 void bc_modsyms_clear_images(struct bc_module_slot *slot);
 /** The slots, created on first use; NULL on allocation failure. */
 struct bc_modsyms *bc_modsyms_get(struct bc_target *t);
+
+/**
+ * Gives module @index the symbols @tab (ownership passes on success), as if
+ * found by the loader: for targets that are a symbol file.
+ */
+struct bc_error *bc_modsyms_preload(struct bc_target *t, size_t index, struct bc_symtab *tab,
+				    enum bc_symbol_state state, const char *file);
 
 /** Sets slot->note (printf-style); allocation failure leaves the old note. */
 void bc_modsyms_note(struct bc_module_slot *slot, const char *fmt, ...) BC_PRINTF(2, 3);

@@ -848,4 +848,45 @@ TEST(symbols_from_isf_tables)
 	free(out);
 }
 
+// The x64 unwinder on a small memory dump whose driver images are in a symbol
+// store: after .cxr to bug check 0x7E's CONTEXT (Arg4), the stack climbs
+// through amdppm's and Wdf01000's .pdata (their image files in the store) into
+// nt!IofCallDriver, the chain the WinDbg analysis names; frame 0's
+// Child-SP is rizin's rsp for that context.
+TEST(stack_unwinds_through_store_images)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	const char *sh = shared_env ? shared_env : "../shared";
+	char options[9000];
+	snprintf(options, sizeof(options),
+		 "-y '%s/symbols/store;%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'", sh, sh,
+		 tmp && *tmp ? tmp : "/tmp");
+	int status;
+	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"),
+				 ".cxr ffff850429891720; kn 40", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, "00 ffff8504`29892120 ");
+	const char *amd = strstr(out, "amdppm+"), *wdf = strstr(out, "Wdf01000+"),
+		   *iof = strstr(out, "nt!IofCallDriver+");
+	CHECK(amd && wdf && iof && amd < wdf && wdf < iof);
+	// Every frame's Child-SP grows.
+	uint64_t last = 0;
+	int frames = 0;
+	for (const char *p = strstr(out, "\n00 "); p && p[1]; p = strchr(p + 1, '\n')) {
+		unsigned n;
+		char hi[9], lo[9];
+		if (sscanf(p + 1, "%2x %8[0-9a-f]`%8[0-9a-f]", &n, hi, lo) != 3)
+			break;
+		uint64_t sp = strtoull(hi, NULL, 16) << 32 | strtoull(lo, NULL, 16);
+		CHECK(sp > last);
+		last = sp;
+		frames++;
+	}
+	CHECK(frames >= 17);
+	free(out);
+}
+
 TEST_MAIN()
