@@ -15,7 +15,8 @@ status=0
 for target in "$build"/fuzz/fuzz_*; do
   name=$(basename "$target")
   work=$build/fuzz-work/$name
-  mkdir -p "$work"
+  # Targets without generated seeds start from their committed corpus alone.
+  mkdir -p "$work" "$seeds_build/fuzz-seeds/$name" "$here/tests/fuzz/corpus/$name"
   echo "fuzzing $name for ${seconds}s"
   if ! "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144 \
        -artifact_prefix="$build/fuzz-crashes/$name-" "$work" \
