@@ -1,6 +1,7 @@
 // Stack walks over a target's modules (bugcheck/stack.h): unwind data from
 // each module's image in dump memory, else from its image file.
 #include "bugcheck/pe.h"
+#include "bugcheck/symbols.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
 #include "unwind/stackwalk.h"
@@ -63,6 +64,36 @@ static struct bc_error *find_image(void *arg, uint64_t address, uint64_t *base_r
 	return NULL;
 }
 
+// A return address sits just after a call: E8 rel32; FF /2 forms (call r,
+// call [r+d8], call [rip+d32] or [r+d32]), with or without REX. When the code
+// is not readable (a small memory dump), being inside a module must do.
+static bool plausible_return(void *arg, uint64_t address)
+{
+	struct walk *w = arg;
+	const struct bc_module *m = bc_target_module_at(w->t, address);
+	if (!m || address - m->base < 0x1000)
+		return false;
+	uint8_t b[7];
+	struct bc_error *err = read_image(w, m->base, address - 7 - m->base, b, 7);
+	if (err) {
+		bc_error_destroy(err);
+		// Without the code, a value at a symbol's very start is a function
+		// pointer (a callback argument), not where a call returns to.
+		struct bc_address_symbol a;
+		bc_target_describe_address(w->t, address, &a);
+		return !(a.symbol && a.displacement == 0);
+	}
+	if (b[2] == 0xe8)
+		return true;                                      // call rel32
+	if (b[5] == 0xff && (b[6] & 0xf8) == 0xd0)
+		return true;                                      // call reg
+	if (b[4] == 0xff && (b[5] & 0xf8) == 0x50)
+		return true;                                      // call [reg+d8]
+	if (b[1] == 0xff && (b[2] == 0x15 || (b[2] & 0xf8) == 0x90))
+		return true;                                      // call [rip+d32] / [reg+d32]
+	return false;
+}
+
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_context *start,
 					   size_t max_frames, struct bc_stack *ret)
 {
@@ -75,6 +106,7 @@ BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_
 	if (start->machine != BC_MACHINE_X64)
 		return bc_error_create(BC_ERR_UNSUPPORTED, "stack walks of %s are not implemented yet",
 				       bc_machine_name(start->machine));
-	struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image, &w };
+	struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image,
+					plausible_return, &w };
 	return bc_stackwalk_x64(&env, &start->x64, max_frames, ret);
 }

@@ -2,10 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/bytes.h"
 #include "unwind/stackwalk.h"
 
 enum {
 	MAX_FRAMES = 1024,
+	SCAN_BYTES = 0x2000,     ///< how far up the stack one scan looks for a return address
+	MAX_SCANNED_FRAMES = 64, ///< frames found by scanning before the walk gives up
 	// KTRAP_FRAME.Rip on x64: the hardware machine frame is the trap frame's
 	// tail (UNWIND_AND_SYMBOLS.md 2.6). Stable across Windows versions; a PDB
 	// or ISF layout can confirm it later.
@@ -57,6 +60,33 @@ static void add_frame(struct bc_stack *s, const struct bc_context_x64 *c,
 	f->context.x64 = *c;
 }
 
+// Looks up the stack from @from for a value that is a plausible return address
+// (the environment decides: inside a module, after a call where code is
+// readable). On success @c continues from there: rip = the value, rsp = just
+// above its slot; other registers are unknown (left as they were).
+static bool scan_for_return(const struct bc_stackwalk_env *env, struct bc_context_x64 *c,
+			    uint64_t from)
+{
+	if (!env->plausible_return)
+		return false;
+	from &= ~7ull;
+	for (uint64_t at = from; at - from < SCAN_BYTES; at += 8) {
+		uint8_t b[8];
+		struct bc_error *err = env->io.read_memory(env->io.arg, at, b, 8);
+		if (err) {
+			bc_error_destroy(err);
+			return false;  // the end of the stack's readable part
+		}
+		uint64_t v = bc_le64(b);
+		if (v >= 0xffff800000000000ull && env->plausible_return(env->arg, v)) {
+			c->rip = v;
+			c->rsp = at + 8;
+			return true;
+		}
+	}
+	return false;
+}
+
 struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 				  const struct bc_context_x64 *start, size_t max,
 				  struct bc_stack *ret)
@@ -71,6 +101,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 		return &bc_enomem;
 	struct bc_context_x64 c = *start;
 	add_frame(ret, &c, BC_FRAME_CONTEXT);
+	unsigned scanned = 0;
 	while (ret->count < max) {
 		struct bc_stack_frame *callee = &ret->frames[ret->count - 1];
 		// A return address may be just past a call to a function that never
@@ -87,27 +118,41 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 			bc_error_destroy(err);
 			break;
 		}
+		bool scan = false;
 		if (err) {
-			end_walk(ret, BC_STACK_END_READ_FAILED, err,
-				 "no unwind information for %llx", (unsigned long long)c.rip);
-			break;
+			scan = true;  // no unwind data: fall back to scanning the stack
+			bc_error_destroy(err);
 		}
 		struct bc_x64_runtime_function rf;
-		bool leaf = pdata_size == 0;
-		if (!leaf) {
+		bool leaf = !scan && pdata_size == 0;
+		if (!scan && !leaf) {
 			err = bc_unwind_x64_lookup(&env->io, base, pdata_rva, pdata_size,
 						   lookup - base, &rf);
 			if (err == &bc_not_found) {
 				leaf = true;
+			} else if (err && err->code == BC_ERR_FAULT) {
+				scan = true;
+				bc_error_destroy(err);
 			} else if (err) {
-				end_walk(ret, BC_STACK_END_READ_FAILED, err,
-					 "the function table of the image at %llx cannot be read",
+				end_walk(ret, BC_STACK_END_BAD_UNWIND, err,
+					 "the function table of the image at %llx is corrupt",
 					 (unsigned long long)base);
 				break;
 			}
 		}
-		struct bc_unwind_x64_result r;
+		struct bc_unwind_x64_result r = { 0 };
 		uint64_t old_sp = c.rsp;
+		if (scan) {
+			if (scanned++ >= MAX_SCANNED_FRAMES || !scan_for_return(env, &c, c.rsp)) {
+				end_walk(ret, BC_STACK_END_READ_FAILED, NULL,
+					 "no unwind information for %llx and no return address found "
+					 "by scanning the stack above it", (unsigned long long)callee->ip);
+				break;
+			}
+			callee->return_address = c.rip;
+			add_frame(ret, &c, BC_FRAME_SCAN);
+			continue;
+		}
 		err = bc_unwind_x64_step(&env->io, base, leaf ? NULL : &rf, &c, &r);
 		if (err) {
 			end_walk(ret, err->code == BC_ERR_FORMAT ? BC_STACK_END_BAD_UNWIND

@@ -14,6 +14,11 @@
  * (allowed across a machine frame, which may switch stacks: IST, DPC, ISR),
  * a repeated (ip, sp) pair, a user-mode address (the kernel stack ends
  * there), unreadable stack memory, or the frame limit.
+ *
+ * Where a frame's unwind data cannot be read (its image is neither in the
+ * dump nor found through the symbol path), the walker scans the stack above
+ * it for a plausible return address, marks that frame BC_FRAME_SCAN, and
+ * resumes ordinary unwinding from there when that module's data is readable.
  */
 #ifndef BC_UNWIND_STACKWALK_H
 #define BC_UNWIND_STACKWALK_H
@@ -30,6 +35,12 @@ struct bc_stackwalk_env {
 	 */
 	struct bc_error *(*find_image)(void *arg, uint64_t address, uint64_t *base_ret,
 				       uint32_t *pdata_rva_ret, uint32_t *pdata_size_ret);
+	/**
+	 * Whether a value found on the stack can be a return address (inside a
+	 * module; just after a call instruction where the code is readable).
+	 * Used when unwind data is missing; NULL: never scan.
+	 */
+	bool (*plausible_return)(void *arg, uint64_t address);
 	void *arg;
 };
 

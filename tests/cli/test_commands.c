@@ -889,4 +889,39 @@ TEST(stack_unwinds_through_store_images)
 	free(out);
 }
 
+// Without ntoskrnl's image the walk scans the stack, and says so; on
+// eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
+// frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,
+// and frame 02's Child-SP.
+TEST(scanned_stack_agrees_with_windbg_kv)
+{
+	NEED_DUMPS();
+	char path[8300];
+	snprintf(path, sizeof(path), "%s.windbg-kv.txt", dump_path("eolaruhagen__083125-14875-01.dmp"));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		SKIP("skipped: the WinDbg kv file is not in ../shared");
+	char lines[3][64] = { "", "", "" };
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned n;
+		char sp[20], ret[20];
+		if (sscanf(line, "%2x %19s %19s", &n, sp, ret) == 3 && n < 3)
+			snprintf(lines[n], sizeof(lines[n]), "%02x %s %s", n, sp, ret);
+	}
+	fclose(f);
+	REQUIRE(lines[0][0] && lines[1][0] && lines[2][0]);
+	int status;
+	char *out = run_cli(dump_path("eolaruhagen__083125-14875-01.dmp"), "kn 3", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, lines[0]);
+	CHECK_CONTAINS(out, lines[1]);
+	lines[2][20] = 0;  // "02 ffffa704`eeb6bdd0": the RetAddr there comes from the trap frame
+	CHECK_CONTAINS(out, lines[2]);
+	CHECK_CONTAINS(out, "WARNING: Stack unwind information not available. Following frames may be "
+			    "wrong.\n");
+	free(out);
+}
+
 TEST_MAIN()

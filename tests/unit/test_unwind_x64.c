@@ -364,7 +364,7 @@ TEST(walk_crosses_a_machine_frame_onto_another_stack)
 	put_stack(w, sp2 + 0x18, other);
 	// C's frame on the other area: 0x38 bytes then return address 0.
 	put_stack(w, other + 0x38, 0);
-	struct bc_stackwalk_env env = { io, find_image, NULL };
+	struct bc_stackwalk_env env = { io, find_image, NULL, NULL };
 	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1040, .rsp = sp0 };
 	struct bc_stack st;
 	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
@@ -398,7 +398,7 @@ TEST(walk_of_leaves_stops_at_user_mode)
 {
 	struct bc_unwind_io io;
 	struct world *w = new_world(&io);
-	struct bc_stackwalk_env env = { io, find_image, NULL };
+	struct bc_stackwalk_env env = { io, find_image, NULL, NULL };
 	uint64_t sp = STACK_BASE + 0x100;
 	put_stack(w, sp, IMAGE_BASE + 0x1500);
 	put_stack(w, sp + 8, 0x00007ffe7350d0c4ull);  // user-mode return
