@@ -172,6 +172,47 @@ static void print_modules(FILE *o, struct bc_target *t)
 	fputs("],\n", o);
 }
 
+// The current context's stack (bugcheck/stack.h), each frame with how it was found.
+static void print_stack(FILE *o, struct bc_session *s)
+{
+	fputs("  \"stack\": ", o);
+	struct bc_stack st;
+	struct bc_error *err = s->has_context ? bc_target_stack(s->target, &s->context, 64, &st)
+					      : bc_error_create(BC_ERR_NOT_FOUND, "no register context");
+	if (err) {
+		fputs("{\"frames\": [], \"end\": ", o);
+		bc_put_json_string(o, err->message);
+		fputs("},\n", o);
+		bc_error_destroy(err);
+		return;
+	}
+	fputs("{\"frames\": [", o);
+	for (size_t k = 0; k < st.count; k++) {
+		const struct bc_stack_frame *f = &st.frames[k];
+		char label[300];
+		bc_target_format_address(s->target, f->ip, label, sizeof(label));
+		fprintf(o, "%s\n    {\"number\": %zu, ", k ? "," : "", k);
+		hex_field(o, "sp", f->sp, true);
+		hex_field(o, "ip", f->ip, true);
+		hex_field(o, "return_address", f->return_address, true);
+		fputs("\"symbol\": ", o);
+		if (*label)
+			bc_put_json_string(o, label);
+		else
+			fputs("null", o);
+		fprintf(o, ", \"found_by\": \"%s\"", bc_frame_source_name(f->source));
+		if (f->trap_frame) {
+			fputs(", ", o);
+			hex_field(o, "trap_frame", f->trap_frame, false);
+		}
+		fputc('}', o);
+	}
+	fputs("],\n    \"end\": ", o);
+	bc_put_json_string(o, st.note);
+	fputs("},\n", o);
+	bc_stack_free(&st);
+}
+
 void bc_print_json(struct bc_session *s)
 {
 	FILE *o = s->out;
@@ -186,6 +227,7 @@ void bc_print_json(struct bc_session *s)
 	print_exception(o, bc_target_exception(s->target));
 	print_kdbg(o, bc_target_kdbg(s->target));
 	print_modules(o, s->target);
+	print_stack(o, s);
 	fprintf(o, "  \"module_source\": \"%s\",\n  \"warnings\": [", bc_target_module_source(s->target));
 	for (size_t w = 0; w < bc_target_warning_count(s->target); w++) {
 		fputs(w ? ", " : "", o);
