@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "bugcheck/isf.h"
+#include "bugcheck/pdb.h"
 #include "bugcheck/pe.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
@@ -78,6 +79,52 @@ static bool try_isf_by_identity(struct bc_module_slot *slot, const struct path_e
 	return false;
 }
 
+static bool plain_file_name(const char *name)
+{
+	if (!*name || strpbrk(name, "/\\:") || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;  // a hostile name never becomes a path
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return false;
+	return true;
+}
+
+// A PDB for @id in a plain directory of the path: the store layout
+// DIR/NAME/GUIDAGE/NAME, or DIR/NAME. Kept only when its GUID and age match.
+static bool try_pdb_by_identity(struct bc_module_slot *slot, const struct path_entries *e,
+				const struct bc_pdb_identity *id)
+{
+	if (!plain_file_name(id->name))
+		return false;
+	const uint8_t *g = id->guid;
+	char key[48];
+	snprintf(key, sizeof(key), "%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%X",
+		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12],
+		 g[13], g[14], g[15], id->age);
+	for (size_t d = 0; d < e->count; d++) {
+		char paths[2][4096];
+		snprintf(paths[0], sizeof(paths[0]), "%s/%s/%s/%s", e->dirs[d], id->name, key, id->name);
+		snprintf(paths[1], sizeof(paths[1]), "%s/%s", e->dirs[d], id->name);
+		for (int k = 0; k < 2; k++) {
+			struct bc_symtab *tab;
+			struct bc_error *err = bc_pdb_open(paths[k], &tab);
+			if (err) {
+				bc_error_destroy(err);
+				continue;
+			}
+			const struct bc_pdb_identity *found = bc_symtab_identity(tab);
+			if (!memcmp(found->guid, id->guid, 16) && found->age == id->age) {
+				set_symbols(slot, tab, BC_SYMBOLS_PDB, paths[k]);
+				bc_modsyms_note(slot, "PDB found by its GUID and age (public symbols)");
+				return true;
+			}
+			bc_modsyms_note(slot, "%s does not match the image (GUID or age differ)", paths[k]);
+			bc_symtab_destroy(tab);
+		}
+	}
+	return false;
+}
+
 static bool try_kernel_identification(struct bc_target *t, struct bc_modsyms *ms,
 				      struct bc_module_slot *slot, const struct path_entries *e)
 {
@@ -125,7 +172,7 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 	}
 	struct path_entries e = { 0 };
 	if (ms->symbol_path && split_dirs(ms->symbol_path, &e)) {
-		if (slot->pub.has_identity)
+		if (slot->pub.has_identity && !try_pdb_by_identity(slot, &e, &slot->pub.identity))
 			try_isf_by_identity(slot, &e, &slot->pub.identity);
 		if (!slot->pub.symtab && m == bc_target_module_named(t, "nt"))
 			try_kernel_identification(t, ms, slot, &e);
@@ -161,11 +208,8 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 static struct bc_pe *find_image_file(const struct bc_module *m, const struct path_entries *e)
 {
 	const char *name = m->name;
-	if (!*name || strpbrk(name, "/\\:") || !strcmp(name, ".") || !strcmp(name, ".."))
-		return NULL;  // a hostile name never becomes a path
-	for (const char *p = name; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			return NULL;
+	if (!plain_file_name(name))
+		return NULL;
 	char upper[BC_PE_IMAGE_KEY_SIZE], lower[BC_PE_IMAGE_KEY_SIZE];
 	bc_pe_image_key(m->timestamp, (uint32_t)m->size, upper);
 	for (size_t i = 0; i < sizeof(lower); i++)

@@ -851,8 +851,9 @@ TEST(symbols_from_isf_tables)
 // The x64 unwinder on a small memory dump whose driver images are in a symbol
 // store: after .cxr to bug check 0x7E's CONTEXT (Arg4), the stack climbs
 // through amdppm's and Wdf01000's .pdata (their image files in the store) into
-// nt!IofCallDriver, the chain the issue's WinDbg analysis names; frame 0's
-// Child-SP is rizin's rsp for that context.
+// nt!IofCallDriver, with amdppm's frames named from its PDB: the chain issue 4
+// names from WinDbg's analysis of this dump; frame 0's Child-SP is rizin's
+// rsp for that context.
 TEST(stack_unwinds_through_store_images)
 {
 	NEED_DUMPS();
@@ -869,9 +870,19 @@ TEST(stack_unwinds_through_store_images)
 	REQUIRE(out);
 	CHECK_EQ(status, 0);
 	CHECK_CONTAINS(out, "00 ffff8504`29892120 ");
-	const char *amd = strstr(out, "amdppm+"), *wdf = strstr(out, "Wdf01000+"),
-		   *iof = strstr(out, "nt!IofCallDriver+");
-	CHECK(amd && wdf && iof && amd < wdf && wdf < iof);
+	// amdppm.pdb from the store names amdppm's frames: the chain the issue lists.
+	static const char *const chain[] = {
+		"amdppm!WriteIoMemRawEx+", "amdppm!WriteGenAddrEx+",
+		"amdppm!WriteGenAddrMaybeHiddenEx+", "amdppm!InitAcpiCpc+",
+		"amdppm!ProcLibDeviceStart+", "amdppm!EvtDevicePrepareHardware+", "Wdf01000+",
+		"nt!IofCallDriver+",
+	};
+	const char *at = out;
+	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+		const char *next = at ? strstr(at, chain[i]) : NULL;
+		CHECK(next != NULL);
+		at = next;
+	}
 	// Every frame's Child-SP grows.
 	uint64_t last = 0;
 	int frames = 0;

@@ -1,0 +1,181 @@
+// PDB public symbols against independent listings: the XP kernel's real PDB
+// against ntkrnlpa.sym.txt (written by another tool from the same PDB), and
+// the amdppm.pdb of the symbol store against llvm-pdbutil's dump of it.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bugcheck/bugcheck.h"
+#include "bugcheck/pdb.h"
+#include "test.h"
+
+static char shared[4096];
+
+static bool have_shared(void)
+{
+	const char *env = getenv("BC_SHARED_DIR");
+	snprintf(shared, sizeof(shared), "%s", env ? env : "../shared");
+	char probe[4200];
+	snprintf(probe, sizeof(probe), "%s/symbols/pdb/kernel/ntkrnlpa.pdb", shared);
+	struct stat st;
+	return stat(probe, &st) == 0;
+}
+
+#define NEED_SHARED()                                                            \
+	do {                                                                     \
+		if (!have_shared())                                              \
+			SKIP("skipped: ../shared/symbols not found");            \
+	} while (0)
+
+TEST(xp_kernel_publics_match_the_listing)
+{
+	NEED_SHARED();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/symbols/pdb/kernel/ntkrnlpa.pdb", shared);
+	struct bc_symtab *tab;
+	REQUIRE_OK(bc_pdb_open(path, &tab));
+	CHECK_EQ(bc_symtab_kind(tab), BC_SYMTAB_PDB);
+	// MANIFEST.tsv: GUID 30B5FB31AE7E4ACAABA750AA241FF331, DBI age 1; peinfo.jsonl: Signature 0x4802516A.
+	const struct bc_pdb_identity *id = bc_symtab_identity(tab);
+	static const uint8_t guid[16] = { 0x31, 0xfb, 0xb5, 0x30, 0x7e, 0xae, 0xca, 0x4a,
+					  0xab, 0xa7, 0x50, 0xaa, 0x24, 0x1f, 0xf3, 0x31 };
+	CHECK(!memcmp(id->guid, guid, 16));
+	CHECK_EQ(id->age, 1);
+	CHECK_EQ(id->signature, 0x4802516a);
+	snprintf(path, sizeof(path), "%s/symbols/pdb/kernel/ntkrnlpa.sym.txt", shared);
+	FILE *f = fopen(path, "r");
+	REQUIRE(f);
+	char line[512];
+	unsigned lines = 0, matched = 0, other = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long va;
+		char name[400];
+		if (sscanf(line, "%llx %399s", &va, name) != 2)
+			continue;
+		lines++;
+		struct bc_symbol sym;
+		if (bc_symtab_lookup_name(tab, name, &sym))
+			continue;
+		if (sym.rva == va - 0x804d7000ull)
+			matched++;
+		else
+			other++;  // names listed twice (file statics) can disagree
+	}
+	fclose(f);
+	fprintf(stderr, "# %u of %u listed publics at the same RVA, %u elsewhere\n", matched, lines,
+		other);
+	CHECK(lines > 9000);
+	CHECK(matched * 100 > lines * 99);
+	CHECK(other < 10);
+	bc_symtab_destroy(tab);
+}
+
+// llvm-pdbutil's "S_PUB32 ... `Name`" then "addr = SSSS:OOOO" (decimal), and
+// its section headers' "virtual address" lines, give every public's RVA.
+TEST(store_pdb_publics_match_llvm_pdbutil)
+{
+	NEED_SHARED();
+	char path[4200], cmd[8600];
+	snprintf(path, sizeof(path),
+		 "%s/symbols/store/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb", shared);
+	snprintf(cmd, sizeof(cmd), "llvm-pdbutil-14 dump -section-headers -publics '%s' 2>/dev/null",
+		 path);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		SKIP("skipped: llvm-pdbutil-14 not available");
+	uint64_t va[32] = { 0 };
+	int sections = 0;
+	char line[1024], name[512] = "";
+	// Publics come before the section headers in the output: keep them first.
+	static char names[4096][128];
+	static unsigned segs[4096], offs[4096];
+	unsigned publics = 0;
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long v;
+		unsigned seg, off;
+		char *tick;
+		if (strstr(line, " virtual address") && sscanf(line, " %llx virtual address", &v) == 1) {
+			if (sections < 32)
+				va[sections++] = v;
+		} else if (strstr(line, "S_PUB32") && (tick = strchr(line, '`'))) {
+			snprintf(name, sizeof(name), "%s", tick + 1);
+			name[strcspn(name, "`")] = 0;
+		} else if (*name && sscanf(line, " flags = %*[^,], addr = %u:%u", &seg, &off) == 2) {
+			if (publics < 4096 && strlen(name) < 128) {
+				snprintf(names[publics], sizeof(names[0]), "%s", name);
+				segs[publics] = seg;
+				offs[publics++] = off;
+			}
+			name[0] = 0;
+		}
+	}
+	struct bc_symtab *tab;
+	REQUIRE_OK(bc_pdb_open(path, &tab));
+	unsigned compared = 0, wrong = 0;
+	for (unsigned i = 0; i < publics; i++) {
+		if (segs[i] < 1 || (int)segs[i] > sections)
+			continue;
+		struct bc_symbol sym;
+		compared++;
+		uint64_t want = va[segs[i] - 1] + offs[i];
+		if (bc_symtab_lookup_name(tab, names[i], &sym) || sym.rva != want) {
+			if (wrong++ < 5)
+				fprintf(stderr, "# %s: want %#" PRIx64 "\n", names[i], want);
+		}
+	}
+	int status = pclose(p);
+	if (status != 0 || !compared) {
+		bc_symtab_destroy(tab);
+		SKIP("skipped: llvm-pdbutil-14 not available");
+	}
+	fprintf(stderr, "# %u publics compared with llvm-pdbutil, %u differ\n", compared, wrong);
+	CHECK(compared > 500);
+	CHECK_EQ(wrong, 0);
+	// The store names this PDB by GUID and age: the directory is 1C19FDDB...F31 (age 1).
+	const struct bc_pdb_identity *id = bc_symtab_identity(tab);
+	CHECK_EQ(id->age, 1);
+	CHECK_EQ(id->guid[3], 0x1c);
+	CHECK_EQ(id->guid[15], 0xf3);
+	CHECK_EQ(bc_symtab_machine(tab), 0x8664);
+	bc_symtab_destroy(tab);
+}
+
+// Every truncation of a real PDB fails cleanly or reads a subset; never crashes.
+TEST(truncated_pdbs_fail_cleanly)
+{
+	NEED_SHARED();
+	char path[4200];
+	snprintf(path, sizeof(path),
+		 "%s/symbols/store/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb", shared);
+	FILE *f = fopen(path, "rb");
+	REQUIRE(f);
+	static uint8_t data[1 << 21];
+	size_t size = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	REQUIRE(size > 0x1000);
+	for (size_t cut = 0; cut < size; cut += cut < 0x1000 ? 7 : 4093) {
+		struct bc_symtab *tab;
+		struct bc_error *err = bc_pdb_open_memory(data, cut, "cut.pdb", &tab);
+		if (err) {
+			CHECK(err->message && strstr(err->message, "cut.pdb"));
+			bc_error_destroy(err);
+			continue;
+		}
+		struct bc_symbol sym;
+		bc_error_destroy(bc_symtab_lookup_name(tab, "InitAcpiCpc", &sym));
+		bc_symtab_destroy(tab);
+	}
+	// A PDB 2.00 header is named as such.
+	static const char jg[] = "Microsoft C/C++ program database 2.00\r\n\x1aJG\0\0";
+	uint8_t old[256] = { 0 };
+	memcpy(old, jg, sizeof(jg));
+	struct bc_symtab *tab;
+	struct bc_error *err = bc_pdb_open_memory(old, sizeof(old), "old.pdb", &tab);
+	REQUIRE(err);
+	CHECK_CONTAINS(err->message, "2.00");
+	bc_error_destroy(err);
+}
+
+TEST_MAIN()
