@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
 
@@ -52,36 +53,7 @@ const char *bc_target_keep_utf16(struct bc_target *t, const uint8_t *p, size_t n
 	char *out = malloc(3 * n + 1);
 	if (!out)
 		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = bc_le16(p + 2 * i);
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-			uint32_t lo = bc_le16(p + 2 * i + 2);
-			if (lo >= 0xdc00 && lo < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-				i++;
-			}
-		}
-		if (c == 0 || (c >= 0xd800 && c < 0xe000))
-			c = 0xfffd;
-		if (c < 0x80) {
-			out[o++] = (char)c;
-		} else if (c < 0x800) {
-			out[o++] = (char)(0xc0 | (c >> 6));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			out[o++] = (char)(0xe0 | (c >> 12));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			// 4 bytes: allowed because a surrogate pair consumed 2 units (6 bytes of room).
-			out[o++] = (char)(0xf0 | (c >> 18));
-			out[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	out[o] = 0;
+	bc_utf16le_to_utf8(p, n, out, true);
 	return keep_owned(t, out);
 }
 

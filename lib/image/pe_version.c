@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/utf.h"
 #include "image/pe_layout.h"
 #include "image/pe_private.h"
 
@@ -115,35 +116,7 @@ static char *utf16_to_utf8(const uint8_t *p, size_t units)
 	char *out = malloc(units * 3 + 1);  // a unit makes at most 3 bytes (a pair: 4 for 2)
 	if (!out)
 		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < units; i++) {
-		uint32_t c = bc_le16(p + i * 2);
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
-			uint32_t low = bc_le16(p + (i + 1) * 2);
-			if (low >= 0xdc00 && low < 0xe000) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
-				i++;
-			}
-		}
-		if (c >= 0xd800 && c < 0xe000)
-			c = 0xfffd;  // an unpaired surrogate
-		if (c < 0x80) {
-			out[o++] = (char)c;
-		} else if (c < 0x800) {
-			out[o++] = (char)(0xc0 | (c >> 6));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			out[o++] = (char)(0xe0 | (c >> 12));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			out[o++] = (char)(0xf0 | (c >> 18));
-			out[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	out[o] = '\0';
+	bc_utf16le_to_utf8(p, units, out, false);
 	return out;
 }
 

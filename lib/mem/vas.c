@@ -6,6 +6,7 @@
 // the first region that covers an address winning (dbgeng's order).
 #include <string.h>
 
+#include "base/utf.h"
 #include "target_private.h"
 
 static bool phys_read_entry(void *arg, uint64_t address, unsigned size, uint64_t *ret)
@@ -152,20 +153,7 @@ BC_PUBLIC struct bc_error *bc_target_read_pointer(struct bc_target *t, uint64_t 
 static size_t put_utf8(char *buf, size_t room, uint32_t c)
 {
 	char tmp[4];
-	size_t n;
-	if (c < 0x80) {
-		tmp[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		tmp[0] = (char)(0xc0 | (c >> 6));
-		tmp[1] = (char)(0x80 | (c & 0x3f));
-		n = 2;
-	} else {
-		tmp[0] = (char)(0xe0 | (c >> 12));
-		tmp[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		tmp[2] = (char)(0x80 | (c & 0x3f));
-		n = 3;
-	}
+	size_t n = bc_utf8_encode(c, tmp);
 	if (n > room)
 		return 0;
 	memcpy(buf, tmp, n);
