@@ -22,6 +22,23 @@ static void print_sympath(struct bc_session *s)
 	const char *path = bc_target_symbol_path(s->target);
 	bc_put_escaped(s->out, *path ? path : "<empty>", 0);
 	fputc('\n', s->out);
+	struct bc_sympath *sp;
+	struct bc_error *err = bc_sympath_parse(path, s->symbol_options.cache_dir, &sp);
+	if (err) {
+		bc_cmd_print_error(s, ".sympath", err);
+		return;
+	}
+	char *expanded = bc_sympath_render(sp);
+	if (expanded && *expanded) {
+		fputs("Expanded Symbol search path is: ", s->out);
+		bc_put_escaped(s->out, expanded, 0);
+		fputc('\n', s->out);
+	}
+	fprintf(s->out, "Symbol servers: %s\n", s->symbol_options.allow_network
+							 ? "allowed (--online)"
+							 : "not contacted (offline; --online allows them)");
+	free(expanded);
+	bc_sympath_free(sp);
 }
 
 // .sympath [PATH] sets the path; .sympath+ PATH appends to it.

@@ -16,6 +16,7 @@
 #include "bugcheck/expr.h"
 #include "bugcheck/stack.h"
 #include "bugcheck/symbols.h"
+#include "bugcheck/sympath.h"
 #include "bugcheck/symtab.h"
 #include "bugcheck/target.h"
 

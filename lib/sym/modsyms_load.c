@@ -1,47 +1,34 @@
 // Finding one module's symbols through the symbol path (sym/modsyms_private.h).
 //
-// Order: the image's identity (CodeView record from the image in the dump);
-// a symbol table for that identity in each directory of the path (ISF
-// tables in Volatility's layout); for the kernel without an identity, the
-// ISF table whose symbols agree with KDDEBUGGER_DATA64; else the exports of
-// the image; else nothing, with a note saying what was tried.
+// Order: the image's identity (the CodeView record of its image in the dump,
+// else of its image file found along the path by TimeDateStamp and
+// SizeOfImage); the PDB with that GUID and age along the path (directories,
+// stores, servers through their cache); an ISF table for that identity in the
+// path's directories; for the kernel without an identity, the ISF table whose
+// symbols agree with KDDEBUGGER_DATA64; else the image's exports; else
+// nothing, with a note saying what was tried.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "bugcheck/isf.h"
 #include "bugcheck/pdb.h"
 #include "bugcheck/pe.h"
+#include "bugcheck/sympath.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
 
-enum { MAX_PATH_ENTRIES = 64 };
-
-struct path_entries {
-	char *copy;
-	const char *dirs[MAX_PATH_ENTRIES];
-	size_t count;
-};
-
-// Plain directories of the symbol path (entries without '*'); server
-// entries ("srv*...") are handled by the symbol-server code.
-static bool split_dirs(const char *path, struct path_entries *e)
+static struct bc_sympath *parse_path(struct bc_modsyms *ms)
 {
-	*e = (struct path_entries){ .copy = strdup(path) };
-	if (!e->copy)
-		return false;
-	for (char *save, *tok = strtok_r(e->copy, ";", &save); tok && e->count < MAX_PATH_ENTRIES;
-	     tok = strtok_r(NULL, ";", &save)) {
-		while (*tok == ' ')
-			tok++;
-		size_t n = strlen(tok);
-		while (n && tok[n - 1] == ' ')
-			tok[--n] = 0;
-		if (*tok && !strchr(tok, '*'))
-			e->dirs[e->count++] = tok;
+	struct bc_sympath *sp;
+	if (!ms->symbol_path)
+		return NULL;
+	struct bc_error *err = bc_sympath_parse(ms->symbol_path, ms->cache_dir, &sp);
+	if (err) {
+		bc_error_destroy(err);
+		return NULL;
 	}
-	return true;
+	return sp;
 }
 
 static void set_symbols(struct bc_module_slot *slot, struct bc_symtab *tab,
@@ -54,12 +41,80 @@ static void set_symbols(struct bc_module_slot *slot, struct bc_symtab *tab,
 	slot->pub.symbol_file = slot->symbol_file;
 }
 
-static bool try_isf_by_identity(struct bc_module_slot *slot, const struct path_entries *e,
+static struct bc_error *verify_pdb(void *arg, const char *path, const struct bc_symfile_key *key)
+{
+	(void)arg;
+	struct bc_pdb_identity id;
+	struct bc_error *err = bc_pdb_read_identity(path, &id);
+	if (err)
+		return err;
+	if (memcmp(id.guid, key->guid, 16) || id.age != key->age)
+		return bc_error_create(BC_ERR_NOT_FOUND, "GUID or age differ from the image's");
+	return NULL;
+}
+
+static struct bc_error *verify_image(void *arg, const char *path, const struct bc_symfile_key *key)
+{
+	(void)arg;
+	struct bc_pe *pe;
+	struct bc_error *err = bc_pe_open_file(path, &pe);
+	if (err)
+		return err;
+	const struct bc_pe_info *i = bc_pe_info(pe);
+	bool same = i->timestamp == key->timestamp && i->size_of_image == key->size_of_image;
+	bc_pe_close(pe);
+	return same ? NULL : bc_error_create(BC_ERR_NOT_FOUND, "TimeDateStamp or SizeOfImage differ "
+					     "from the module's");
+}
+
+static struct bc_symsrv_options search_options(struct bc_modsyms *ms,
+					       struct bc_error *(*verify)(void *, const char *,
+									  const struct bc_symfile_key *))
+{
+	return (struct bc_symsrv_options){
+		.allow_network = ms->allow_network,
+		.verify = verify,
+		.progress = ms->progress,
+		.progress_arg = ms->progress_arg,
+	};
+}
+
+static bool try_pdb(struct bc_modsyms *ms, struct bc_module_slot *slot,
+		    const struct bc_sympath *sp, const struct bc_pdb_identity *id)
+{
+	struct bc_symfile_key key = { .kind = BC_SYMFILE_PDB, .name = id->name, .age = id->age };
+	memcpy(key.guid, id->guid, 16);
+	struct bc_symsrv_options opt = search_options(ms, verify_pdb);
+	char *path = NULL, *tried = NULL;
+	struct bc_error *err = bc_sympath_find(sp, &key, &opt, &path, &tried);
+	if (err) {
+		bc_modsyms_note(slot, "%s: %s", id->name, tried ? tried : err->message);
+		bc_error_destroy(err);
+		free(tried);
+		return false;
+	}
+	struct bc_symtab *tab;
+	err = bc_pdb_open(path, &tab);
+	if (!err) {
+		set_symbols(slot, tab, BC_SYMBOLS_PDB, path);
+		bc_modsyms_note(slot, "PDB found by its GUID and age (public symbols)");
+	} else {
+		bc_modsyms_note(slot, "%s", err->message);
+		bc_error_destroy(err);
+	}
+	free(path);
+	return !err;
+}
+
+static bool try_isf_by_identity(struct bc_module_slot *slot, const struct bc_sympath *sp,
 				const struct bc_pdb_identity *id)
 {
-	for (size_t i = 0; i < e->count; i++) {
+	for (size_t i = 0; i < bc_sympath_entry_count(sp); i++) {
+		const struct bc_sympath_entry *e = bc_sympath_entry(sp, i);
 		char *path = NULL;
-		struct bc_error *err = bc_isf_dir_find(e->dirs[i], id, &path);
+		if (e->kind != BC_SYMPATH_DIR)
+			continue;
+		struct bc_error *err = bc_isf_dir_find(e->directory, id, &path);
 		if (err) {
 			bc_error_destroy(err);
 			continue;
@@ -79,64 +134,22 @@ static bool try_isf_by_identity(struct bc_module_slot *slot, const struct path_e
 	return false;
 }
 
-static bool plain_file_name(const char *name)
-{
-	if (!*name || strpbrk(name, "/\\:") || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;  // a hostile name never becomes a path
-	for (const char *p = name; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			return false;
-	return true;
-}
-
-// A PDB for @id in a plain directory of the path: the store layout
-// DIR/NAME/GUIDAGE/NAME, or DIR/NAME. Kept only when its GUID and age match.
-static bool try_pdb_by_identity(struct bc_module_slot *slot, const struct path_entries *e,
-				const struct bc_pdb_identity *id)
-{
-	if (!plain_file_name(id->name))
-		return false;
-	const uint8_t *g = id->guid;
-	char key[48];
-	snprintf(key, sizeof(key), "%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%02X%X",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12],
-		 g[13], g[14], g[15], id->age);
-	for (size_t d = 0; d < e->count; d++) {
-		char paths[2][4096];
-		snprintf(paths[0], sizeof(paths[0]), "%s/%s/%s/%s", e->dirs[d], id->name, key, id->name);
-		snprintf(paths[1], sizeof(paths[1]), "%s/%s", e->dirs[d], id->name);
-		for (int k = 0; k < 2; k++) {
-			struct bc_symtab *tab;
-			struct bc_error *err = bc_pdb_open(paths[k], &tab);
-			if (err) {
-				bc_error_destroy(err);
-				continue;
-			}
-			const struct bc_pdb_identity *found = bc_symtab_identity(tab);
-			if (!memcmp(found->guid, id->guid, 16) && found->age == id->age) {
-				set_symbols(slot, tab, BC_SYMBOLS_PDB, paths[k]);
-				bc_modsyms_note(slot, "PDB found by its GUID and age (public symbols)");
-				return true;
-			}
-			bc_modsyms_note(slot, "%s does not match the image (GUID or age differ)", paths[k]);
-			bc_symtab_destroy(tab);
-		}
-	}
-	return false;
-}
-
 static bool try_kernel_identification(struct bc_target *t, struct bc_modsyms *ms,
-				      struct bc_module_slot *slot, const struct path_entries *e)
+				      struct bc_module_slot *slot, const struct bc_sympath *sp)
 {
-	for (size_t i = 0; i < e->count; i++) {
+	for (size_t i = 0; i < bc_sympath_entry_count(sp); i++) {
+		const struct bc_sympath_entry *e = bc_sympath_entry(sp, i);
+		if (e->kind != BC_SYMPATH_DIR)
+			continue;
 		struct bc_kernel_match m;
-		struct bc_error *err = bc_kernel_identify(t, e->dirs[i], ms->cache_dir, &m);
+		struct bc_error *err = bc_kernel_identify(t, e->directory, ms->cache_dir, &m);
 		if (err) {
 			bc_error_destroy(err);  // not a table directory
 			continue;
 		}
 		if (!m.path) {
-			bc_modsyms_note(slot, "%s", m.explanation);
+			if (m.candidates)
+				bc_modsyms_note(slot, "%s", m.explanation);
 			continue;
 		}
 		struct bc_symtab *tab;
@@ -170,14 +183,14 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 		slot->pub.has_identity = !err;
 		bc_error_destroy(err);
 	}
-	struct path_entries e = { 0 };
-	if (ms->symbol_path && split_dirs(ms->symbol_path, &e)) {
-		if (slot->pub.has_identity && !try_pdb_by_identity(slot, &e, &slot->pub.identity))
-			try_isf_by_identity(slot, &e, &slot->pub.identity);
+	struct bc_sympath *sp = parse_path(ms);
+	if (sp) {
+		if (slot->pub.has_identity && !try_pdb(ms, slot, sp, &slot->pub.identity))
+			try_isf_by_identity(slot, sp, &slot->pub.identity);
 		if (!slot->pub.symtab && m == bc_target_module_named(t, "nt"))
-			try_kernel_identification(t, ms, slot, &e);
+			try_kernel_identification(t, ms, slot, sp);
+		bc_sympath_free(sp);
 	}
-	free(e.copy);
 	if (slot->pub.symtab)
 		return;
 	if (pe) {
@@ -201,54 +214,37 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 						      "symbol table matched");
 }
 
-// An image file in a plain directory of the symbol path: DIR/NAME, or the
-// store layout DIR/NAME/KEY/NAME (KEY = TimeDateStamp and SizeOfImage, upper
-// or lower case as stores write it). Accepted only when its header has the
-// module's TimeDateStamp and SizeOfImage.
-static struct bc_pe *find_image_file(const struct bc_module *m, const struct path_entries *e)
-{
-	const char *name = m->name;
-	if (!plain_file_name(name))
-		return NULL;
-	char upper[BC_PE_IMAGE_KEY_SIZE], lower[BC_PE_IMAGE_KEY_SIZE];
-	bc_pe_image_key(m->timestamp, (uint32_t)m->size, upper);
-	for (size_t i = 0; i < sizeof(lower); i++)
-		lower[i] = (char)(upper[i] >= 'A' && upper[i] <= 'F' ? upper[i] + 32 : upper[i]);
-	for (size_t d = 0; d < e->count; d++) {
-		char paths[3][4096];
-		snprintf(paths[0], sizeof(paths[0]), "%s/%s/%s/%s", e->dirs[d], name, lower, name);
-		snprintf(paths[1], sizeof(paths[1]), "%s/%s/%s/%s", e->dirs[d], name, upper, name);
-		snprintf(paths[2], sizeof(paths[2]), "%s/%s", e->dirs[d], name);
-		for (int k = 0; k < 3; k++) {
-			struct bc_pe *pe;
-			struct bc_error *err = bc_pe_open_file(paths[k], &pe);
-			if (err) {
-				bc_error_destroy(err);
-				continue;
-			}
-			const struct bc_pe_info *info = bc_pe_info(pe);
-			if ((!m->has_timestamp || info->timestamp == m->timestamp) &&
-			    info->size_of_image == m->size)
-				return pe;
-			bc_pe_close(pe);
-		}
-	}
-	return NULL;
-}
-
 struct bc_pe *bc_modsyms_file_image(struct bc_target *t, size_t index)
 {
 	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms || index >= ms->slot_count)
 		return NULL;
 	struct bc_module_slot *slot = &ms->slots[index];
-	if (!slot->file_image_tried && ms->symbol_path) {
-		slot->file_image_tried = true;
-		struct path_entries e;
-		if (split_dirs(ms->symbol_path, &e)) {
-			slot->file_image = find_image_file(&t->modules[index], &e);
-			free(e.copy);
-		}
+	if (slot->file_image_tried)
+		return slot->file_image;
+	slot->file_image_tried = true;
+	const struct bc_module *m = &t->modules[index];
+	struct bc_sympath *sp = parse_path(ms);
+	if (!sp || !m->has_timestamp) {
+		bc_sympath_free(sp);
+		return NULL;
+	}
+	struct bc_symfile_key key = { .kind = BC_SYMFILE_IMAGE, .name = m->name,
+				      .timestamp = m->timestamp,
+				      .size_of_image = (uint32_t)m->size };
+	struct bc_symsrv_options opt = search_options(ms, verify_image);
+	char *path = NULL;
+	struct bc_error *err = bc_sympath_find(sp, &key, &opt, &path, NULL);
+	bc_sympath_free(sp);
+	if (err) {
+		bc_error_destroy(err);
+		return NULL;
+	}
+	err = bc_pe_open_file(path, &slot->file_image);
+	free(path);
+	if (err) {
+		slot->file_image = NULL;
+		bc_error_destroy(err);
 	}
 	return slot->file_image;
 }

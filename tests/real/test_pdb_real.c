@@ -104,7 +104,7 @@ TEST(store_pdb_publics_match_llvm_pdbutil)
 			name[strcspn(name, "`")] = 0;
 		} else if (*name && sscanf(line, " flags = %*[^,], addr = %u:%u", &seg, &off) == 2) {
 			if (publics < 4096 && strlen(name) < 128) {
-				snprintf(names[publics], sizeof(names[0]), "%s", name);
+				memcpy(names[publics], name, strlen(name) + 1);  // < 128, checked above
 				segs[publics] = seg;
 				offs[publics++] = off;
 			}
