@@ -50,10 +50,29 @@ static enum input_kind input_kind(const char *path)
 		return INPUT_IMAGE;
 	if (n >= 6 && !memcmp(head, "\xfd" "7zXZ\0", 6))
 		return INPUT_SYMBOLS;
+	if (n >= 8 && !memcmp(head, "Microso", 7))
+		return INPUT_SYMBOLS;  // "Microsoft C/C++ MSF 7.00": a PDB
 	size_t i = 0;
 	while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
 		i++;
 	return i < n && head[i] == '{' ? INPUT_SYMBOLS : INPUT_DUMP;
+}
+
+// One line on stderr, redrawn, while a symbol file downloads.
+static void show_progress(void *arg, const char *name, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	if (!isatty(STDERR_FILENO))
+		return;
+	fputs("\rDownloading ", stderr);
+	bc_put_escaped(stderr, name, 0);
+	if (total)
+		fprintf(stderr, ": %llu of %llu KiB  ", (unsigned long long)(done >> 10),
+			(unsigned long long)(total >> 10));
+	else
+		fprintf(stderr, ": %llu KiB  ", (unsigned long long)(done >> 10));
+	if (total && done >= total)
+		fputc('\n', stderr);
 }
 
 // $XDG_CACHE_HOME/bugcheck, else ~/.cache/bugcheck, else none.
@@ -138,6 +157,7 @@ int main(int argc, char **argv)
 		.symbol_path = sympath && *sympath ? sympath : online ? "srv*" : NULL,
 		.cache_dir = cache,
 		.allow_network = online,
+		.progress = show_progress,
 	};
 	err = bc_target_set_symbol_options(s.target, &s.symbol_options);
 	if (err) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bugcheck/isf.h"
+#include "bugcheck/pdb.h"
 #include "bugcheck/pe.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
@@ -124,14 +125,18 @@ static bool note_max(void *arg, const struct bc_symbol *sym)
 BC_PUBLIC struct bc_error *bc_target_open_symbols(const char *path, uint64_t base,
 						  struct bc_target **ret)
 {
-	struct bc_symtab *tab;
-	struct bc_error *err = bc_isf_open(path, &tab);
+	struct bc_file *file;
+	struct bc_error *err = bc_file_open(path, &file);
 	if (err)
 		return err;
-	struct bc_file *file;
-	err = bc_file_open(path, &file);
+	// A PDB by its MSF signature, else an ISF table.
+	static const char msf[] = "Microsoft C/C++ ";
+	bool is_pdb = file->bytes.size >= sizeof(msf) - 1 &&
+		      !memcmp(file->bytes.data, msf, sizeof(msf) - 1);
+	struct bc_symtab *tab;
+	err = is_pdb ? bc_pdb_open(path, &tab) : bc_isf_open(path, &tab);
 	if (err) {
-		bc_symtab_destroy(tab);
+		bc_file_close(file);
 		return err;
 	}
 	struct bc_target *t = new_target(file, BC_TARGET_SYMBOLS);
@@ -160,7 +165,7 @@ BC_PUBLIC struct bc_error *bc_target_open_symbols(const char *path, uint64_t bas
 	if (!err)
 		err = bc_target_add_module(t, &m);
 	if (!err)
-		err = bc_modsyms_preload(t, 0, tab, BC_SYMBOLS_ISF, path);
+		err = bc_modsyms_preload(t, 0, tab, is_pdb ? BC_SYMBOLS_PDB : BC_SYMBOLS_ISF, path);
 	if (err) {
 		bc_symtab_destroy(tab);
 		bc_target_close(t);

@@ -184,9 +184,9 @@ BC_PUBLIC struct bc_error *bc_target_open_image(const char *path, uint64_t base,
 						struct bc_target **ret);
 
 /**
- * Opens a symbol file alone (an ISF table; a PDB when the PDB reader is
- * built in) as a target with one module at @base and no memory, so `x`,
- * `ln` and `dt` work without a dump.
+ * Opens a symbol file alone (a PDB, or an ISF table .json[.xz]) as a target
+ * with one module at @base and no memory, so `x`, `ln` and `dt` (ISF) work
+ * without a dump.
  */
 BC_PUBLIC struct bc_error *bc_target_open_symbols(const char *path, uint64_t base,
 						  struct bc_target **ret);

@@ -935,4 +935,32 @@ TEST(scanned_stack_agrees_with_windbg_kv)
 	free(out);
 }
 
+// Files as targets: amdppm.sys from the store mapped at its ImageBase holds,
+// at the faulting RVA 0x334c, the instruction rizin disassembled in the dump;
+// amdppm.pdb alone at the dump's base names that address like WinDbg would
+// (llvm-pdbutil: WriteIoMemRawEx at 0001:8924, .text at 0x1000 -> RVA 0x32dc).
+TEST(image_and_pdb_files_as_targets)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *sh = shared_env ? shared_env : "../shared";
+	char image[4200], pdb[4200];
+	snprintf(image, sizeof(image), "%s/symbols/store/amdppm.sys/c9c030003b000/amdppm.sys", sh);
+	snprintf(pdb, sizeof(pdb),
+		 "%s/symbols/store/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb", sh);
+	int status;
+	char *out = run_cli(image, "u amdppm+0x334c L1; lm", &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, "00000001`c000334c 43891401        mov     dword ptr [r9+r8],edx");
+	free(out);
+	out = run_cli_with("--base fffff8048b580000", pdb, "ln fffff8048b58334c; x amdppm!WriteIoMemRawEx",
+			   &status);
+	REQUIRE(out);
+	CHECK_EQ(status, 0);
+	CHECK_CONTAINS(out, "(fffff804`8b5832dc)   amdppm!WriteIoMemRawEx+0x70");
+	CHECK_CONTAINS(out, "fffff804`8b5832dc   amdppm!WriteIoMemRawEx (<no parameter info>)");
+	free(out);
+}
+
 TEST_MAIN()
