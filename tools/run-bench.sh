@@ -5,7 +5,9 @@
 #      into the build directory by the fixture writer): open + summary, and
 #      random 4 KiB virtual reads through its page tables;
 #   2. the largest real kernel dump in ../shared/dumps/kernel (if present):
-#      open + summary.
+#      open + summary;
+#   3. symbols: opening a kernel PDB, symbolizing 100k addresses, identifying
+#      a kernel among the ISF tables (bench/bench_symbols.c).
 set -euo pipefail
 build=${1:?usage: run-bench.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,4 +30,10 @@ if [ -n "$largest" ]; then
   "$bench" "$largest"
 else
   echo "== skipped: ../shared/dumps not found (no real dump to time)"
+fi
+if [ -d "$shared/symbols/pdb" ]; then
+  echo "== symbols"
+  "$build/bench/bench_symbols" "$shared"
+else
+  echo "== skipped: ../shared/symbols not found (no symbol benchmarks)"
 fi
