@@ -5,8 +5,9 @@
  * the PDB info stream (GUID, signature) and the DBI header (age, machine);
  * public symbols (S_PUB32, placed by section:offset through the section
  * headers, and through OMAP when the image was rearranged after linking)
- * load on the first lookup. Type records (TPI) are not read by this version:
- * types come from ISF tables (bugcheck/isf.h).
+ * load on the first lookup; type records (TPI: structures, unions, enums,
+ * pointers, arrays, bitfields, modifiers, procedures; forward references
+ * resolved by unique name) on the first type request, one type at a time.
  *
  * The old PDB 2.00 format ("Microsoft C/C++ program database 2.00") is
  * recognised and refused by name.

@@ -7,6 +7,7 @@
 #include "base/bytes.h"
 #include "base/file.h"
 #include "bugcheck/pdb.h"
+#include "sym/pdb_private.h"
 #include "sym/symtab_private.h"
 
 static const char msf7_magic[] = "Microsoft C/C++ MSF 7.00\r\n\x1a" "DS\0\0";
@@ -47,6 +48,8 @@ struct pdb {
 	bool symbols_loaded;
 	struct bc_symbol_index symbols;
 	char *names;               ///< all public names, NUL-separated (the index borrows them)
+	struct pdb_tpi tpi;        ///< type records, loaded on the first type request
+	struct pdb_msf_view view;
 };
 
 static uint64_t blocks_for(uint64_t bytes, uint32_t block_size)
@@ -366,9 +369,34 @@ static size_t pdb_symbol_count(struct bc_symtab *tab)
 	return pdb_of(tab)->symbols.count;
 }
 
+static struct bc_error *view_load(void *arg, uint32_t stream, uint8_t **data, uint32_t *size)
+{
+	return stream_load(arg, stream, data, size);
+}
+
+static bool pdb_has_types(struct bc_symtab *tab)
+{
+	struct pdb *p = pdb_of(tab);
+	return pdb_tpi_has_types(&p->tpi, &p->view, p->tab.source);
+}
+
+static struct bc_error *pdb_type_by_name(struct bc_symtab *tab, const char *name,
+					 const struct bc_type **ret)
+{
+	struct pdb *p = pdb_of(tab);
+	return pdb_tpi_type_by_name(&p->tpi, &p->view, p->tab.source, name, ret);
+}
+
+static struct bc_error *pdb_type(struct bc_symtab *tab, uint32_t id, const struct bc_type **ret)
+{
+	struct pdb *p = pdb_of(tab);
+	return pdb_tpi_type(&p->tpi, &p->view, p->tab.source, id, ret);
+}
+
 static void pdb_destroy(struct bc_symtab *tab)
 {
 	struct pdb *p = pdb_of(tab);
+	pdb_tpi_free(&p->tpi);
 	msf_deinit(&p->msf);
 	bc_symbol_index_deinit(&p->symbols);
 	free(p->names);
@@ -383,6 +411,9 @@ static const struct bc_symtab_ops pdb_ops = {
 	.lookup_rva = pdb_lookup_rva,
 	.each = pdb_each,
 	.symbol_count = pdb_symbol_count,
+	.has_types = pdb_has_types,
+	.type_by_name = pdb_type_by_name,
+	.type = pdb_type,
 	.destroy = pdb_destroy,
 };
 
@@ -395,6 +426,7 @@ static const char *base_name(const char *path)
 static struct bc_error *open_span(struct pdb *p, struct bc_span bytes, const char *what,
 				  struct bc_symtab **ret)
 {
+	p->view = (struct pdb_msf_view){ view_load, &p->msf };
 	struct bc_error *err = bc_symtab_init(&p->tab, &pdb_ops, BC_SYMTAB_PDB, what);
 	if (!err)
 		err = msf_open(&p->msf, bytes, p->tab.source);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "bugcheck/bugcheck.h"
+#include "bugcheck/isf.h"
 #include "bugcheck/pdb.h"
 #include "test.h"
 
@@ -176,6 +177,71 @@ TEST(truncated_pdbs_fail_cleanly)
 	REQUIRE(err);
 	CHECK_CONTAINS(err->message, "2.00");
 	bc_error_destroy(err);
+}
+
+// Types from the XP kernel PDB against the ISF table Volatility's pdbconv
+// made from the same PDB (an independent reader): every field's name, offset
+// and bit position of the central kernel structures, sizes, enum constants.
+TEST(xp_kernel_types_match_volatilitys_reading)
+{
+	NEED_SHARED();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/symbols/pdb/kernel/ntkrnlpa.pdb", shared);
+	struct bc_symtab *pdb, *isf;
+	REQUIRE_OK(bc_pdb_open(path, &pdb));
+	snprintf(path, sizeof(path),
+		 "%s/symbols/isf/ntkrnlpa.pdb/30B5FB31AE7E4ACAABA750AA241FF331-1.json.xz", shared);
+	REQUIRE_OK(bc_isf_open(path, &isf));
+	CHECK(bc_symtab_has_types(pdb));
+	static const char *const structs[] = { "_EPROCESS", "_KPROCESS", "_ETHREAD", "_KTHREAD",
+					       "_KPRCB", "_KPCR", "_LIST_ENTRY", "_UNICODE_STRING",
+					       "_DEVICE_OBJECT", "_IRP", "_MMPFN", "_KTRAP_FRAME" };
+	unsigned fields = 0;
+	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++) {
+		const struct bc_type *a, *b;
+		REQUIRE_OK(bc_symtab_type_by_name(pdb, structs[i], &a));
+		REQUIRE_OK(bc_symtab_type_by_name(isf, structs[i], &b));
+		CHECK_EQ(a->size, b->size);
+		REQUIRE_EQ(a->field_count, b->field_count);
+		for (size_t k = 0; k < a->field_count; k++) {
+			// The ISF orders by offset; the PDB by declaration (also by offset, bar unions).
+			const struct bc_type_field *fa = &a->fields[k], *fb = NULL;
+			for (size_t m = 0; m < b->field_count && !fb; m++)
+				if (!strcmp(b->fields[m].name, fa->name))
+					fb = &b->fields[m];
+			CHECK(fb != NULL);
+			if (!fb)
+				continue;
+			CHECK_EQ(fa->offset, fb->offset);
+			CHECK_EQ(fa->bit_length, fb->bit_length);
+			CHECK_EQ(fa->bit_position, fb->bit_position);
+			const struct bc_type *ta, *tb;
+			REQUIRE_OK(bc_symtab_type(pdb, fa->type_id, &ta));
+			REQUIRE_OK(bc_symtab_type(isf, fb->type_id, &tb));
+			// Volatility renames anonymous types "__unnamed_<index>".
+			if ((ta->kind == BC_TYPE_STRUCT || ta->kind == BC_TYPE_UNION) &&
+			    strncmp(ta->name, "__unnamed", 9))
+				CHECK_STR(ta->name, tb->name);
+			if (ta->kind == BC_TYPE_ARRAY)
+				CHECK_EQ(ta->count, tb->count);
+			fields++;
+		}
+	}
+	fprintf(stderr, "# %u fields of %zu structures agree\n", fields,
+		sizeof(structs) / sizeof(structs[0]));
+	const struct bc_type *a, *b;
+	REQUIRE_OK(bc_symtab_type_by_name(pdb, "_POOL_TYPE", &a));
+	REQUIRE_OK(bc_symtab_type_by_name(isf, "_POOL_TYPE", &b));
+	REQUIRE_EQ(a->enumerator_count, b->enumerator_count);
+	for (size_t k = 0; k < a->enumerator_count; k++) {
+		bool found = false;
+		for (size_t m = 0; m < b->enumerator_count; m++)
+			found |= !strcmp(a->enumerators[k].name, b->enumerators[m].name) &&
+				 a->enumerators[k].value == b->enumerators[m].value;
+		CHECK(found);
+	}
+	bc_symtab_destroy(pdb);
+	bc_symtab_destroy(isf);
 }
 
 TEST_MAIN()
