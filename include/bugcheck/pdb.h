@@ -3,9 +3,10 @@
  *
  * bc_pdb_open() reads the MSF container's superblock and stream directory,
  * the PDB info stream (GUID, signature) and the DBI header (age, machine);
- * public symbols (S_PUB32, placed by section:offset through the section
- * headers, and through OMAP when the image was rearranged after linking)
- * load on the first lookup; type records (TPI: structures, unions, enums,
+ * symbols (S_PUB32 publics, S_GDATA32/S_LDATA32 globals, and procedures with
+ * code sizes from the module streams S_PROCREF points into; placed by
+ * section:offset through the section headers, and through OMAP when the image
+ * was rearranged after linking) load on the first lookup; type records (TPI: structures, unions, enums,
  * pointers, arrays, bitfields, modifiers, procedures; forward references
  * resolved by unique name) on the first type request, one type at a time.
  *

@@ -20,6 +20,12 @@ enum {
 	MAX_STREAM_BYTES = 1u << 30,
 	DBI_HEADER_SIZE = 64,
 	S_PUB32 = 0x110e,
+	S_LDATA32 = 0x110c,
+	S_GDATA32 = 0x110d,
+	S_LPROC32 = 0x110f,
+	S_GPROC32 = 0x1110,
+	S_PROCREF = 0x1125,
+	S_LPROCREF = 0x1127,
 	// Optional debug header slots (DBI): stream indices.
 	DBG_OMAP_FROM_SRC = 4,
 	DBG_SECTION_HDR = 5,
@@ -260,12 +266,194 @@ static void undecorate(char *name)
 	}
 }
 
+// Where section:offset lands in the image, through OMAP when there is one.
+struct placement {
+	const uint8_t *sections;
+	uint32_t sections_size;
+	const struct omap *omap;
+};
+
+static bool place(const struct placement *w, uint16_t seg, uint32_t off, uint64_t *rva)
+{
+	if (!seg || (uint64_t)seg * 40 > w->sections_size)
+		return false;
+	*rva = (uint64_t)bc_le32(w->sections + (seg - 1) * 40 + 12) + off;
+	if (w->omap->count)
+		*rva = omap_map(w->omap, *rva);
+	return true;
+}
+
+// Copies a record's NUL-terminated name into p->names (undecorated on x86).
+static const char *keep_name(struct pdb *p, size_t *used, const uint8_t *name, size_t max)
+{
+	size_t n = strnlen((const char *)name, max);
+	if (!n || n == max)
+		return NULL;
+	char *copy = p->names + *used;
+	memcpy(copy, name, n + 1);
+	*used += n + 1;
+	if (p->undecorate)
+		undecorate(copy);
+	return copy;
+}
+
+// S_PROCREF: a procedure's record lives in a module's symbol stream.
+struct procref {
+	uint16_t module;   ///< 1-based
+	uint32_t offset;   ///< of the S_GPROC32/S_LPROC32 record in the module stream
+};
+
+struct procrefs {
+	struct procref *v;
+	size_t count, cap;
+};
+
+static struct bc_error *note_procref(struct procrefs *r, uint32_t offset, uint16_t module,
+				     const uint8_t *name, size_t max)
+{
+	(void)name;
+	(void)max;
+	if (!module)
+		return NULL;
+	if (r->count == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct procref *v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return &bc_enomem;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->count++] = (struct procref){ module, offset };
+	return NULL;
+}
+
+static int cmp_procref(const void *a, const void *b)
+{
+	const struct procref *x = a, *y = b;
+	if (x->module != y->module)
+		return x->module < y->module ? -1 : 1;
+	return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+// The symbol stream of every module, from the DBI's module information.
+static struct bc_error *module_streams(struct pdb *p, uint16_t **ret, size_t *count)
+{
+	*ret = NULL;
+	*count = 0;
+	uint8_t *dbi;
+	uint32_t size;
+	struct bc_error *err = stream_load(&p->msf, STREAM_DBI, &dbi, &size);
+	if (err)
+		return err;
+	uint64_t mod_size = size >= DBI_HEADER_SIZE ? bc_le32(dbi + 0x18) : 0;
+	uint64_t at = DBI_HEADER_SIZE, end = DBI_HEADER_SIZE + mod_size;
+	if (end > size)
+		end = size;
+	size_t cap = 0;
+	while (at + 64 <= end) {
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 64;
+			uint16_t *v = realloc(*ret, cap * sizeof(*v));
+			if (!v) {
+				free(dbi);
+				return &bc_enomem;
+			}
+			*ret = v;
+		}
+		(*ret)[(*count)++] = bc_le16(dbi + at + 34);
+		uint64_t s = at + 64;
+		for (int k = 0; k < 2; k++) {  // module name, object file name
+			while (s < end && dbi[s])
+				s++;
+			s++;
+		}
+		at = (s + 3) & ~3ull;
+	}
+	free(dbi);
+	return NULL;
+}
+
+// Procedures with their code sizes and types (full PDBs only: public PDBs
+// have no S_PROCREF). Each module stream is read once.
+static struct bc_error *load_procedures(struct pdb *p, struct procrefs *refs,
+					const struct placement *where, size_t *names_used)
+{
+	if (!refs->count)
+		return NULL;
+	qsort(refs->v, refs->count, sizeof(*refs->v), cmp_procref);
+	uint16_t *streams;
+	size_t stream_count;
+	struct bc_error *err = module_streams(p, &streams, &stream_count);
+	if (err)
+		return err;
+	uint8_t *mod = NULL;
+	uint32_t mod_size = 0;
+	uint16_t loaded = 0;
+	for (size_t i = 0; i < refs->count && !err; i++) {
+		const struct procref *r = &refs->v[i];
+		if (r->module > stream_count)
+			continue;
+		if (r->module != loaded) {
+			free(mod);
+			mod = NULL;
+			loaded = r->module;
+			struct bc_error *e = stream_load(&p->msf, streams[r->module - 1], &mod, &mod_size);
+			if (e) {
+				bc_error_destroy(e);  // one unreadable module costs its procedures only
+				mod_size = 0;
+				continue;
+			}
+		}
+		uint64_t at = r->offset;
+		if (!mod || at + 4 + 35 > mod_size)
+			continue;
+		uint16_t len = bc_le16(mod + at), kind = bc_le16(mod + at + 2);
+		uint64_t end = at + 2 + len;
+		if ((kind != S_GPROC32 && kind != S_LPROC32) || end > mod_size || len < 2 + 35 + 1)
+			continue;
+		struct bc_symbol sym = {
+			.kind = BC_SYMBOL_FUNCTION,
+			.is_function = true,
+			.size = bc_le32(mod + at + 16),
+			.type_id = bc_le32(mod + at + 28),
+		};
+		if (!place(where, bc_le16(mod + at + 36), bc_le32(mod + at + 32), &sym.rva))
+			continue;
+		// The name buffer holds every symbol record's size: procedure names
+		// come from module streams, so check room first.
+		size_t max = (size_t)(end - (at + 39));
+		size_t n = strnlen((const char *)mod + at + 39, max);
+		if (n == max || !n)
+			continue;
+		uintptr_t old = (uintptr_t)p->names;
+		char *grown = realloc(p->names, *names_used + n + 1);
+		if (!grown) {
+			err = &bc_enomem;
+			break;
+		}
+		if ((uintptr_t)grown != old) {
+			// Names already in the index point into the old buffer: rebase them.
+			for (size_t k = 0; k < p->symbols.count; k++)
+				p->symbols.by_rva[k].name =
+					grown + ((uintptr_t)p->symbols.by_rva[k].name - old);
+		}
+		p->names = grown;
+		sym.name = keep_name(p, names_used, mod + at + 39, max);
+		if (sym.name && sym.rva)
+			err = bc_symbol_index_add(&p->symbols, &sym);
+	}
+	free(mod);
+	free(streams);
+	return err;
+}
+
 static struct bc_error *load_publics(struct pdb *p)
 {
 	struct msf *m = &p->msf;
 	uint8_t *recs = NULL, *sections = NULL;
 	uint32_t recs_size = 0, sections_size = 0;
 	struct omap omap = { 0 };
+	struct procrefs refs = { 0 };
 	struct bc_error *err = NULL;
 	uint16_t sec_stream = UINT16_MAX, omap_stream = UINT16_MAX;
 	if (p->have_dbg) {
@@ -288,45 +476,51 @@ static struct bc_error *load_publics(struct pdb *p)
 	}
 	if (err)
 		goto done;
+	// Every name is copied from a record once: the records' size bounds them all.
 	p->names = malloc(recs_size ? recs_size : 1);
 	if (!p->names) {
 		err = &bc_enomem;
 		goto done;
 	}
 	size_t names_used = 0;
+	struct placement where = { sections, sections_size, &omap };
 	for (uint64_t at = 0; at + 4 <= recs_size;) {
 		uint16_t len = bc_le16(recs + at), kind = bc_le16(recs + at + 2);
 		uint64_t end = at + 2 + len;
 		if (len < 2 || end > recs_size)
 			break;  // a truncated record ends the stream
+		struct bc_symbol sym = { 0 };
+		uint64_t name_at = 0;
+		uint16_t seg = 0;
+		uint32_t off = 0;
 		if (kind == S_PUB32 && len >= 2 + 10 + 1) {
-			uint32_t flags = bc_le32(recs + at + 4), off = bc_le32(recs + at + 8);
-			uint16_t seg = bc_le16(recs + at + 12);
-			const uint8_t *name = recs + at + 14;
-			size_t max = (size_t)(end - (at + 14));
-			size_t n = strnlen((const char *)name, max);
-			if (seg && (uint64_t)seg * 40 <= sections_size && n && n < max) {
-				uint64_t rva = (uint64_t)bc_le32(sections + (seg - 1) * 40 + 12) + off;
-				if (omap.count)
-					rva = omap_map(&omap, rva);
-				char *copy = p->names + names_used;
-				memcpy(copy, name, n + 1);
-				names_used += n + 1;
-				if (p->undecorate)
-					undecorate(copy);
-				struct bc_symbol sym = {
-					.name = copy,
-					.rva = rva,
-					.kind = BC_SYMBOL_PUBLIC,
-					.is_function = (flags & 3) != 0,
-				};
-				if (rva && (err = bc_symbol_index_add(&p->symbols, &sym)))
-					goto done;
-			}
+			sym.kind = BC_SYMBOL_PUBLIC;
+			sym.is_function = (bc_le32(recs + at + 4) & 3) != 0;
+			off = bc_le32(recs + at + 8);
+			seg = bc_le16(recs + at + 12);
+			name_at = at + 14;
+		} else if ((kind == S_GDATA32 || kind == S_LDATA32) && len >= 2 + 10 + 1) {
+			sym.kind = BC_SYMBOL_DATA;
+			sym.type_id = bc_le32(recs + at + 4);
+			off = bc_le32(recs + at + 8);
+			seg = bc_le16(recs + at + 12);
+			name_at = at + 14;
+		} else if ((kind == S_PROCREF || kind == S_LPROCREF) && len >= 2 + 10 + 1) {
+			err = note_procref(&refs, bc_le32(recs + at + 8), bc_le16(recs + at + 12),
+					   recs + at + 14, (size_t)(end - (at + 14)));
+			if (err)
+				goto done;
+		}
+		if (name_at && place(&where, seg, off, &sym.rva)) {
+			sym.name = keep_name(p, &names_used, recs + name_at, (size_t)(end - name_at));
+			if (sym.name && sym.rva && (err = bc_symbol_index_add(&p->symbols, &sym)))
+				goto done;
 		}
 		at = (end + 3) & ~3ull;  // records are 4-byte aligned
 	}
+	err = load_procedures(p, &refs, &where, &names_used);
 done:
+	free(refs.v);
 	free(recs);
 	free(sections);
 	free(omap.data);

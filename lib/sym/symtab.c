@@ -164,9 +164,12 @@ static int cmp_rva(const void *a, const void *b)
 	const struct bc_symbol *x = a, *y = b;
 	if (x->rva != y->rva)
 		return x->rva < y->rva ? -1 : 1;
-	// At one RVA prefer functions, then the shorter (less decorated) name.
+	// At one RVA prefer functions, then one with a known size (a procedure
+	// over its public), then the shorter (less decorated) name.
 	if (x->is_function != y->is_function)
 		return x->is_function ? -1 : 1;
+	if (!x->size != !y->size)
+		return x->size ? -1 : 1;
 	size_t lx = strlen(x->name), ly = strlen(y->name);
 	if (lx != ly)
 		return lx < ly ? -1 : 1;

@@ -244,4 +244,83 @@ TEST(xp_kernel_types_match_volatilitys_reading)
 	bc_symtab_destroy(isf);
 }
 
+struct proc_check {
+	const char *name;
+	uint64_t rva, size;
+	bool found;
+};
+
+static bool match_proc(void *arg, const struct bc_symbol *sym)
+{
+	struct proc_check *c = arg;
+	if (sym->rva == c->rva && sym->size == c->size && !strcmp(sym->name, c->name))
+		c->found = true;
+	return !c->found;
+}
+
+// Procedures of a full MSVC PDB (S_GPROC32/S_LPROC32 in module streams,
+// reached through S_PROCREF) against llvm-pdbutil's dump of every module:
+// name, address and code size.
+TEST(full_pdb_procedures_match_llvm_pdbutil)
+{
+	NEED_SHARED();
+	char path[4200], cmd[8600];
+	snprintf(path, sizeof(path), "%s/symbols/pdb/msvc/CrashWithException.pdb", shared);
+	snprintf(cmd, sizeof(cmd), "llvm-pdbutil-14 dump -section-headers -symbols '%s' 2>/dev/null",
+		 path);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		SKIP("skipped: llvm-pdbutil-14 not available");
+	uint64_t va[32] = { 0 };
+	int sections = 0;
+	static char names[8192][128];
+	static unsigned segs[8192], offs[8192], sizes[8192];
+	unsigned procs = 0;
+	char line[2048], name[512] = "";
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long v;
+		unsigned seg, off, size;
+		char *tick, *addr;
+		if (strstr(line, " virtual address") && sscanf(line, " %llx virtual address", &v) == 1) {
+			if (sections < 32)
+				va[sections++] = v;
+		} else if ((strstr(line, "S_GPROC32 ") || strstr(line, "S_LPROC32 ")) &&
+			   (tick = strchr(line, '`'))) {
+			// The name runs to the line's last backtick (names may hold some).
+			snprintf(name, sizeof(name), "%s", tick + 1);
+			char *last = strrchr(name, '`');
+			if (last)
+				*last = 0;
+		} else if (*name && (addr = strstr(line, "addr = ")) &&
+			   sscanf(addr, "addr = %u:%u, code size = %u", &seg, &off, &size) == 3) {
+			if (procs < 8192 && strlen(name) < 128) {
+				memcpy(names[procs], name, strlen(name) + 1);
+				segs[procs] = seg;
+				offs[procs] = off;
+				sizes[procs++] = size;
+			}
+			name[0] = 0;
+		}
+	}
+	if (pclose(p) != 0 || !procs)
+		SKIP("skipped: llvm-pdbutil-14 not available");
+	struct bc_symtab *tab;
+	REQUIRE_OK(bc_pdb_open(path, &tab));
+	unsigned checked = 0, missing = 0;
+	for (unsigned i = 0; i < procs; i++) {
+		if (segs[i] < 1 || (int)segs[i] > sections)
+			continue;
+		struct proc_check c = { names[i], va[segs[i] - 1] + offs[i], sizes[i], false };
+		REQUIRE_OK(bc_symtab_each(tab, NULL, match_proc, &c));
+		checked++;
+		if (!c.found && missing++ < 5)
+			fprintf(stderr, "# not found: %s at %#" PRIx64 " size %#" PRIx64 "\n", c.name,
+				c.rva, c.size);
+	}
+	fprintf(stderr, "# %u procedures compared with llvm-pdbutil, %u missing\n", checked, missing);
+	CHECK(checked > 20);
+	CHECK_EQ(missing, 0);
+	bc_symtab_destroy(tab);
+}
+
 TEST_MAIN()
