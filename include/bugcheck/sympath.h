@@ -106,6 +106,16 @@ BC_PUBLIC struct bc_error *bc_sympath_find(const struct bc_sympath *sp,
 					   const struct bc_symsrv_options *opt, char **path_ret,
 					   char **tried_ret);
 
+/**
+ * bc_sympath_find() for @count keys at once, up to @parallel (1-16) at a time
+ * (downloads overlap; each key's search is otherwise the same). paths_ret[i]
+ * gets the file of keys[i] or NULL. Fails only for lack of memory or threads.
+ */
+BC_PUBLIC struct bc_error *bc_sympath_find_many(const struct bc_sympath *sp,
+						const struct bc_symfile_key *keys, size_t count,
+						const struct bc_symsrv_options *opt,
+						unsigned parallel, char **paths_ret);
+
 /** Decompresses the single-file CAB archive at @cab_path into @out_path. */
 BC_PUBLIC struct bc_error *bc_cab_extract(const char *cab_path, const char *out_path);
 

@@ -248,6 +248,8 @@ BC_PUBLIC struct bc_error *bc_target_reload_symbols(struct bc_target *t, const c
 	struct bc_modsyms *ms = bc_modsyms_get(t);
 	if (!ms)
 		return &bc_enomem;
+	if (now && !module && ms->allow_network)
+		bc_modsyms_prefetch(t, ms);  // overlapping downloads, then the loads below
 	bool any = false;
 	for (size_t i = 0; i < ms->slot_count; i++) {
 		const struct bc_module *m = &t->modules[i];

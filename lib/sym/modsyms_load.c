@@ -67,6 +67,12 @@ static struct bc_error *verify_image(void *arg, const char *path, const struct b
 					     "from the module's");
 }
 
+static struct bc_error *verify_any(void *arg, const char *path, const struct bc_symfile_key *key)
+{
+	return key->kind == BC_SYMFILE_PDB ? verify_pdb(arg, path, key)
+					   : verify_image(arg, path, key);
+}
+
 static struct bc_symsrv_options search_options(struct bc_modsyms *ms,
 					       struct bc_error *(*verify)(void *, const char *,
 									  const struct bc_symfile_key *))
@@ -212,6 +218,45 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 						    ? "no symbol file for its PDB in the symbol path"
 						    : "the image's headers are not in the dump and no "
 						      "symbol table matched");
+}
+
+void bc_modsyms_prefetch(struct bc_target *t, struct bc_modsyms *ms)
+{
+	struct bc_sympath *sp = parse_path(ms);
+	if (!sp)
+		return;
+	// One key per module: its PDB when the dump holds its CodeView record,
+	// else its image (whose record then names the PDB on the real load).
+	struct bc_symfile_key *keys = calloc(ms->slot_count ? ms->slot_count : 1, sizeof(*keys));
+	char **paths = calloc(ms->slot_count ? ms->slot_count : 1, sizeof(*paths));
+	struct bc_pdb_identity *ids = calloc(ms->slot_count ? ms->slot_count : 1, sizeof(*ids));
+	size_t n = 0;
+	for (size_t i = 0; keys && paths && ids && i < ms->slot_count; i++) {
+		const struct bc_module *m = &t->modules[i];
+		struct bc_pe *pe = bc_modsyms_memory_image(t, i);
+		struct bc_error *err = pe ? bc_pe_pdb_identity(pe, &ids[n]) : &bc_not_found;
+		if (!err) {
+			keys[n] = (struct bc_symfile_key){ .kind = BC_SYMFILE_PDB, .name = ids[n].name,
+							   .age = ids[n].age };
+			memcpy(keys[n].guid, ids[n].guid, 16);
+			n++;
+		} else if (m->has_timestamp) {
+			keys[n++] = (struct bc_symfile_key){ .kind = BC_SYMFILE_IMAGE, .name = m->name,
+							     .timestamp = m->timestamp,
+							     .size_of_image = (uint32_t)m->size };
+		}
+		bc_error_destroy(err);
+	}
+	if (n) {
+		struct bc_symsrv_options opt = search_options(ms, verify_any);
+		bc_error_destroy(bc_sympath_find_many(sp, keys, n, &opt, 8, paths));
+		for (size_t i = 0; i < n; i++)
+			free(paths[i]);
+	}
+	free(keys);
+	free(paths);
+	free(ids);
+	bc_sympath_free(sp);
 }
 
 struct bc_pe *bc_modsyms_file_image(struct bc_target *t, size_t index)

@@ -67,6 +67,12 @@ struct bc_modsyms *bc_modsyms_get(struct bc_target *t);
 struct bc_error *bc_modsyms_preload(struct bc_target *t, size_t index, struct bc_symtab *tab,
 				    enum bc_symbol_state state, const char *file);
 
+/**
+ * Fetches every module's symbol file (or image) along the path at once, so
+ * downloads overlap (`.reload /f`); the loads that follow find them cached.
+ */
+void bc_modsyms_prefetch(struct bc_target *t, struct bc_modsyms *ms);
+
 /** Sets slot->note (printf-style); allocation failure leaves the old note. */
 void bc_modsyms_note(struct bc_module_slot *slot, const char *fmt, ...) BC_PRINTF(2, 3);
 

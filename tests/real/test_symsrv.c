@@ -348,6 +348,19 @@ TEST(downloads_from_a_local_server)
 	snprintf(cmd, sizeof(cmd), "test ! -e '%s/evil.pdb' && test ! -e /tmp/evil.pdb", root);
 	CHECK_EQ(run(cmd), 0);
 	bc_sympath_free(sp);
+	// Several at once, into a fresh cache: the two that exist arrive, the third does not.
+	snprintf(text, sizeof(text), "srv*%s/cache2*http://127.0.0.1:%d", root, srv.port);
+	REQUIRE_OK(bc_sympath_parse(text, NULL, &sp));
+	struct bc_symfile_key many[3] = { amd_key, basic, amd_key };
+	many[2].name = "absent.pdb";
+	char *paths[3];
+	REQUIRE_OK(bc_sympath_find_many(sp, many, 3, &opt, 3, paths));
+	CHECK(paths[0] && strstr(paths[0], "/cache2/amdppm.pdb/"));
+	CHECK(paths[1] && strstr(paths[1], "/cache2/basic32.pdb/"));
+	CHECK(paths[2] == NULL);
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
+	bc_sympath_free(sp);
 	stop_server(&srv);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	run(cmd);
