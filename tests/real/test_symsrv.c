@@ -366,4 +366,53 @@ TEST(downloads_from_a_local_server)
 	run(cmd);
 }
 
+// Local store layouts built in a temporary directory: the two-tier layout
+// (index2.txt, NA/NAME/KEY/NAME), file.ptr inside the store (followed) and
+// pointing outside it (refused), and a lower-case image key directory.
+TEST(store_layouts)
+{
+	char root[] = "/tmp/bugcheck-store-XXXXXX";
+	REQUIRE(mkdtemp(root));
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd),
+		 "set -e; cd '%s'; mkdir -p two/am/amdppm.pdb/00112233445566778899AABBCCDDEEFF1 "
+		 "ptr/a.pdb/00112233445566778899AABBCCDDEEFF1 ptr/real out "
+		 "ptr/b.pdb/00112233445566778899AABBCCDDEEFF1 img/drv.sys/5a5a5a5a3000; "
+		 "touch two/index2.txt; echo two > two/am/amdppm.pdb/00112233445566778899AABBCCDDEEFF1/amdppm.pdb; "
+		 "echo real > ptr/real/a.pdb; echo outside > out/b.pdb; "
+		 "echo \"PATH:%s/ptr/real/a.pdb\" > ptr/a.pdb/00112233445566778899AABBCCDDEEFF1/file.ptr; "
+		 "echo \"PATH:%s/out/b.pdb\" > ptr/b.pdb/00112233445566778899AABBCCDDEEFF1/file.ptr; "
+		 "echo img > img/drv.sys/5a5a5a5a3000/drv.sys", root, root, root);
+	REQUIRE_EQ(run(cmd), 0);
+	struct bc_symfile_key key = { .kind = BC_SYMFILE_PDB, .name = "amdppm.pdb", .age = 1 };
+	static const uint8_t g[16] = { 0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66,
+				       0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	memcpy(key.guid, g, 16);
+	char text[1024], *path = NULL, *tried = NULL;
+	snprintf(text, sizeof(text), "%s/two;%s/ptr;%s/img", root, root, root);
+	struct bc_sympath *sp;
+	REQUIRE_OK(bc_sympath_parse(text, NULL, &sp));
+	REQUIRE_OK(bc_sympath_find(sp, &key, NULL, &path, &tried));
+	CHECK_CONTAINS(path, "/two/am/amdppm.pdb/");
+	free(path);
+	key.name = "a.pdb";
+	REQUIRE_OK(bc_sympath_find(sp, &key, NULL, &path, &tried));
+	CHECK_CONTAINS(path, "/ptr/real/a.pdb");
+	free(path);
+	key.name = "b.pdb";
+	struct bc_error *err = bc_sympath_find(sp, &key, NULL, &path, &tried);
+	CHECK(err == &bc_not_found);
+	CHECK(tried && strstr(tried, "outside its store"));
+	free(tried);
+	tried = NULL;
+	struct bc_symfile_key img = { .kind = BC_SYMFILE_IMAGE, .name = "drv.sys",
+				      .timestamp = 0x5a5a5a5a, .size_of_image = 0x3000 };
+	REQUIRE_OK(bc_sympath_find(sp, &img, NULL, &path, &tried));
+	CHECK_CONTAINS(path, "/img/drv.sys/5a5a5a5a3000/drv.sys");
+	free(path);
+	bc_sympath_free(sp);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	run(cmd);
+}
+
 TEST_MAIN()
