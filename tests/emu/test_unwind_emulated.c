@@ -1,0 +1,502 @@
+// Stacks whose true call chain is known: the x64 program of
+// tests/fixtures/unwind (built by clang and lld-link) runs under unicorn until
+// a chosen instruction, while a hook records every call as it executes (the
+// return address, the stack pointer after the return and the nonvolatile
+// registers at that moment: what a perfect unwinder must recover for that
+// frame). The machine state is then written into a synthetic kernel dump
+// (tests/fixtures/gen) with the DLL as a loaded driver, and bc_target_stack
+// must give back exactly the recorded chain: every frame's RIP and RSP and
+// the eight nonvolatile registers, across frame pointers, saved XMM
+// registers, large allocations, chained unwind info, an epilog and a prolog
+// in progress, a leaf, and a double fault's machine frame on an IST stack.
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "bugcheck/bugcheck.h"
+#include "bugcheck/pe.h"
+#include "bugcheck/stack.h"
+#include "bugcheck/symbols.h"
+#include "callchain.h"
+#include "mkdump.h"
+#include "test.h"
+
+enum { MAX_CALLS = 64, PAGE = 0x1000, NONVOLATILE = 8 };
+
+static const char *const nonvolatile_names[NONVOLATILE] = { "rbx", "rbp", "rsi", "rdi",
+							    "r12", "r13", "r14", "r15" };
+static const int nonvolatile_regs[NONVOLATILE] = { UC_X86_REG_RBX, UC_X86_REG_RBP,
+						   UC_X86_REG_RSI, UC_X86_REG_RDI,
+						   UC_X86_REG_R12, UC_X86_REG_R13,
+						   UC_X86_REG_R14, UC_X86_REG_R15 };
+
+// One frame as the processor made it: where execution resumes in the
+// caller, the caller's stack pointer then, and its nonvolatile registers.
+struct true_frame {
+	uint64_t ip, sp;
+	uint64_t nonvolatile[NONVOLATILE];
+	bool machine_frame;  ///< entered by the simulated double fault, not a call
+};
+
+struct program {
+	uint8_t *image;      ///< the DLL laid out as loaded (SizeOfImage bytes)
+	uint32_t image_size, timestamp, checksum;
+	uint64_t entry, leaf_stop, epilog_add, epilog_pop, prolog_stop, trap_point;
+	uint64_t chained_call_return;
+};
+
+struct run {
+	uc_engine *uc;
+	const struct program *prog;
+	struct true_frame calls[MAX_CALLS];
+	size_t depth;
+	bool overflow;
+	struct bc_context_x64 regs;  ///< at the stop
+};
+
+static const char *dll_path(char *buf, size_t size)
+{
+	const char *dir = getenv("BC_BINARY_DIR");
+	snprintf(buf, size, "%s/unwind-fixtures/callchain-x64.dll", dir ? dir : "build");
+	return buf;
+}
+
+static uint64_t reg(uc_engine *uc, int id)
+{
+	uint64_t v = 0;
+	uc_reg_read(uc, id, &v);
+	return v;
+}
+
+static void record(struct run *r, uint64_t ip, bool machine_frame)
+{
+	if (r->depth == MAX_CALLS) {
+		r->overflow = true;
+		return;
+	}
+	struct true_frame *f = &r->calls[r->depth++];
+	f->ip = ip;
+	f->sp = reg(r->uc, UC_X86_REG_RSP);
+	f->machine_frame = machine_frame;
+	for (int i = 0; i < NONVOLATILE; i++)
+		f->nonvolatile[i] = reg(r->uc, nonvolatile_regs[i]);
+}
+
+// Before each instruction: a call (E8 rel32, the only kind the program
+// makes) opens a frame, a ret (C3) closes one, and the simulated fault's
+// first instruction opens the machine frame the handler will unwind to.
+static void on_instruction(uc_engine *uc, uint64_t address, uint32_t size, void *arg)
+{
+	struct run *r = arg;
+	uint8_t op = 0;
+	uc_mem_read(uc, address, &op, 1);
+	if (address == r->prog->trap_point)
+		record(r, address, true);
+	else if (op == 0xe8)
+		record(r, address + size, false);
+	else if (op == 0xc3 && r->depth)
+		r->depth--;
+}
+
+static struct bc_error *load_program(struct program *p)
+{
+	char path[1024];
+	struct bc_pe *pe;
+	struct bc_error *err = bc_pe_open_file(dll_path(path, sizeof(path)), &pe);
+	if (err)
+		return err;
+	const struct bc_pe_info *info = bc_pe_info(pe);
+	memset(p, 0, sizeof(*p));
+	p->image_size = info->size_of_image;
+	p->timestamp = info->timestamp;
+	p->checksum = info->checksum;
+	p->image = calloc(1, p->image_size);
+	if (!p->image || info->image_base != CALLCHAIN_IMAGE_BASE) {
+		bc_pe_close(pe);
+		return bc_error_create(BC_ERR_FORMAT, "%s: not the expected fixture image", path);
+	}
+	// Headers and sections at their RVAs, as the loader maps them.
+	err = bc_pe_read(pe, 0, p->image, info->size_of_headers);
+	for (size_t i = 0; !err && i < bc_pe_section_count(pe); i++) {
+		const struct bc_pe_section *s = bc_pe_section(pe, i);
+		uint32_t n = s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
+		if (s->rva < p->image_size && n <= p->image_size - s->rva)
+			err = bc_pe_read(pe, s->rva, p->image + s->rva, n);
+	}
+	const struct bc_pe_exports *ex = NULL;
+	if (!err)
+		err = bc_pe_exports(pe, &ex);
+	struct {
+		const char *name;
+		uint64_t *where;
+	} wanted[] = {
+		{ "callchain_entry", &p->entry },       { "asm_leaf_stop", &p->leaf_stop },
+		{ "asm_epilog_add", &p->epilog_add },   { "asm_epilog_pop", &p->epilog_pop },
+		{ "asm_prolog_stop", &p->prolog_stop }, { "asm_trap_point", &p->trap_point },
+		{ "asm_chained_call_return", &p->chained_call_return },
+	};
+	for (size_t i = 0; !err && i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+		const struct bc_pe_export *e = bc_pe_export_by_name(ex, wanted[i].name);
+		if (!e)
+			err = bc_error_create(BC_ERR_FORMAT, "%s: no export %s", path,
+					      wanted[i].name);
+		else
+			*wanted[i].where = CALLCHAIN_IMAGE_BASE + e->rva;
+	}
+	bc_pe_close(pe);
+	return err;
+}
+
+static uint64_t stop_for(const struct program *p, int scenario)
+{
+	switch (scenario) {
+	case CALLCHAIN_RUN_EPILOG_ADD: return p->epilog_add;
+	case CALLCHAIN_RUN_EPILOG_POP: return p->epilog_pop;
+	case CALLCHAIN_RUN_PROLOG: return p->prolog_stop;
+	default: return p->leaf_stop;
+	}
+}
+
+// Runs callchain_entry(scenario) from a fresh machine until its stop label.
+// Distinct starting values in every nonvolatile register show any register
+// the unwinder restores from the wrong slot.
+static bool run_program(const struct program *p, int scenario, struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->prog = p;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &r->uc) != UC_ERR_OK)
+		return false;
+	uc_engine *uc = r->uc;
+	uint64_t stack_low = CALLCHAIN_STACK_TOP - CALLCHAIN_STACK_SIZE;
+	bool ok = uc_mem_map(uc, CALLCHAIN_IMAGE_BASE, p->image_size, UC_PROT_ALL) == UC_ERR_OK &&
+		  uc_mem_write(uc, CALLCHAIN_IMAGE_BASE, p->image, p->image_size) == UC_ERR_OK &&
+		  uc_mem_map(uc, stack_low, CALLCHAIN_STACK_SIZE, UC_PROT_ALL) == UC_ERR_OK &&
+		  uc_mem_map(uc, CALLCHAIN_IST_TOP - CALLCHAIN_IST_SIZE, CALLCHAIN_IST_SIZE,
+			     UC_PROT_ALL) == UC_ERR_OK;
+	// The thread's first frame returns to 0: the end of the stack.
+	uint64_t rsp = CALLCHAIN_STACK_TOP - 0x108, zero = 0, arg = (uint64_t)scenario;
+	ok = ok && uc_mem_write(uc, rsp, &zero, 8) == UC_ERR_OK;
+	uc_reg_write(uc, UC_X86_REG_RSP, &rsp);
+	uc_reg_write(uc, UC_X86_REG_RCX, &arg);
+	for (int i = 0; i < NONVOLATILE; i++) {
+		uint64_t v = 0x0a0a0a0a00000000ull | (uint64_t)(i + 1);
+		uc_reg_write(uc, nonvolatile_regs[i], &v);
+	}
+	uc_hook hook;
+	ok = ok && uc_hook_add(uc, &hook, UC_HOOK_CODE, on_instruction, r, CALLCHAIN_IMAGE_BASE,
+			       CALLCHAIN_IMAGE_BASE + p->image_size - 1) == UC_ERR_OK;
+	uint64_t stop = stop_for(p, scenario);
+	ok = ok && uc_emu_start(uc, p->entry, stop, 0, 100000) == UC_ERR_OK;
+	ok = ok && reg(uc, UC_X86_REG_RIP) == stop && !r->overflow;
+	static const int all[] = { UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+				   UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+				   UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+				   UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15 };
+	uint64_t *dst[] = { &r->regs.rax, &r->regs.rcx, &r->regs.rdx, &r->regs.rbx,
+			    &r->regs.rsp, &r->regs.rbp, &r->regs.rsi, &r->regs.rdi,
+			    &r->regs.r8,  &r->regs.r9,  &r->regs.r10, &r->regs.r11,
+			    &r->regs.r12, &r->regs.r13, &r->regs.r14, &r->regs.r15 };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		*dst[i] = reg(uc, all[i]);
+	r->regs.rip = stop;
+	r->regs.eflags = (uint32_t)reg(uc, UC_X86_REG_EFLAGS);
+	r->regs.context_flags = 0x10001f;
+	r->regs.cs = 0x10, r->regs.ss = 0x18, r->regs.ds = r->regs.es = r->regs.gs = 0x2b;
+	r->regs.fs = 0x53;
+	return ok;
+}
+
+// The machine's memory as dump pages: the image (unless @with_image is
+// false: a dump that lacks it) and every stack page the run wrote.
+static size_t collect_pages(struct run *r, bool with_image, struct bc_fixture_blob *blobs,
+			    uint8_t *buf, size_t max)
+{
+	size_t n = 0;
+	if (with_image) {
+		blobs[n++] = (struct bc_fixture_blob){ CALLCHAIN_IMAGE_BASE, r->prog->image,
+						       r->prog->image_size };
+	}
+	const uint64_t ranges[2][2] = {
+		{ CALLCHAIN_STACK_TOP - CALLCHAIN_STACK_SIZE, CALLCHAIN_STACK_TOP },
+		{ CALLCHAIN_IST_TOP - CALLCHAIN_IST_SIZE, CALLCHAIN_IST_TOP },
+	};
+	static const uint8_t zero_page[PAGE];
+	for (int i = 0; i < 2; i++) {
+		for (uint64_t va = ranges[i][0]; va < ranges[i][1] && n < max; va += PAGE) {
+			uint8_t *page = buf + n * PAGE;
+			if (uc_mem_read(r->uc, va, page, PAGE) != UC_ERR_OK ||
+			    !memcmp(page, zero_page, PAGE))
+				continue;  // never touched: not in the dump
+			blobs[n++] = (struct bc_fixture_blob){ va, page, PAGE };
+		}
+	}
+	return n;
+}
+
+enum { MAX_BLOBS = 256 };
+
+struct emulated_dump {
+	uint8_t *bytes;
+	size_t size;
+	struct bc_target *target;
+};
+
+static struct bc_error *make_dump(struct run *r, enum bc_fixture_format format, bool with_image,
+				  struct emulated_dump *d)
+{
+	static struct bc_fixture_blob blobs[MAX_BLOBS];
+	uint8_t *pages = malloc((size_t)MAX_BLOBS * PAGE);
+	if (!pages)
+		return &bc_enomem;
+	struct bc_fixture_module module = {
+		"callchain-x64.dll", "\\SystemRoot\\System32\\drivers\\callchain-x64.dll",
+		CALLCHAIN_IMAGE_BASE, r->prog->image_size, r->prog->timestamp, r->prog->checksum,
+		0x49104000, true, false,
+	};
+	struct bc_context context = { .machine = BC_MACHINE_X64, .x64 = r->regs };
+	struct bc_fixture_spec spec = {
+		.format = format,
+		.blobs = blobs,
+		.blob_count = collect_pages(r, with_image, blobs, pages, MAX_BLOBS),
+		.extra_modules = &module,
+		.extra_module_count = 1,
+		.context = &context,
+	};
+	struct bc_error *err = bc_fixture_build(&spec, NULL, &d->bytes, &d->size);
+	free(pages);
+	if (!err)
+		err = bc_target_open_memory(d->bytes, d->size, "emulated.dmp", &d->target);
+	return err;
+}
+
+static void close_dump(struct emulated_dump *d)
+{
+	bc_target_close(d->target);
+	free(d->bytes);
+}
+
+static uint64_t nonvolatile_of(const struct bc_context_x64 *c, int i)
+{
+	const uint64_t v[NONVOLATILE] = { c->rbx, c->rbp, c->rsi, c->rdi,
+					  c->r12, c->r13, c->r14, c->r15 };
+	return v[i];
+}
+
+// The walk must be the recorded chain, innermost first, then end at the
+// thread's zero return address.
+static void check_walk(const struct run *r, const struct bc_stack *s, uint64_t trap_frame)
+{
+	if (s->count != r->depth + 1) {
+		for (size_t i = 0; i < s->count; i++)
+			printf("# walk %zu: ip %" PRIx64 " sp %" PRIx64 " (%s)\n", i,
+			       s->frames[i].ip, s->frames[i].sp,
+			       bc_frame_source_name(s->frames[i].source));
+		for (size_t i = r->depth; i-- > 0;)
+			printf("# true %zu: ip %" PRIx64 " sp %" PRIx64 "\n", r->depth - i,
+			       r->calls[i].ip, r->calls[i].sp);
+		TEST_FAIL_AT("%zu frames, the program had %zu; the walk ended: %s", s->count,
+			     r->depth + 1, s->note);
+		return;
+	}
+	CHECK_EQ(s->frames[0].ip, r->regs.rip);
+	CHECK_EQ(s->frames[0].sp, r->regs.rsp);
+	for (size_t i = 1; i < s->count; i++) {
+		const struct true_frame *want = &r->calls[r->depth - i];
+		const struct bc_stack_frame *got = &s->frames[i];
+		if (got->ip != want->ip || got->sp != want->sp)
+			TEST_FAIL_AT("frame %zu: ip %" PRIx64 " sp %" PRIx64 ", the program was at "
+				     "ip %" PRIx64 " sp %" PRIx64, i, got->ip, got->sp, want->ip,
+				     want->sp);
+		CHECK_EQ(s->frames[i - 1].return_address, want->ip);
+		for (int k = 0; k < NONVOLATILE; k++) {
+			uint64_t v = nonvolatile_of(&got->context.x64, k);
+			if (v != want->nonvolatile[k])
+				TEST_FAIL_AT("frame %zu (ip %" PRIx64 "): %s = %" PRIx64 ", the "
+					     "program had %" PRIx64, i, want->ip,
+					     nonvolatile_names[k], v, want->nonvolatile[k]);
+		}
+		CHECK_EQ(got->source == BC_FRAME_TRAP, want->machine_frame);
+		if (want->machine_frame)
+			CHECK_EQ(s->frames[i - 1].trap_frame, trap_frame);
+	}
+	CHECK_EQ(s->end, BC_STACK_END_ZERO_IP);
+}
+
+static bool have_program(struct program *p)
+{
+	struct bc_error *err = load_program(p);
+	if (!err)
+		return true;
+	printf("# skipped: %s (built by tests/fixtures/unwind with clang and lld-link)\n",
+	       err->message);
+	bc_error_destroy(err);
+	free(p->image);
+	return false;
+}
+
+// Runs @scenario, writes the dump, walks it and compares.
+static void check_scenario(int scenario, enum bc_fixture_format format, size_t min_depth)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	bool ran = run_program(&p, scenario, &r);
+	if (!ran) {
+		free(p.image);
+		uc_close(r.uc);
+		TEST_FAIL_AT("the program did not reach its stop for scenario %d", scenario);
+		return;
+	}
+	// The handler's KTRAP_FRAME is its stack pointer after the prolog: where
+	// it was when it made the call recorded last before the stop.
+	uint64_t trap_frame = 0;
+	for (size_t i = 0; i + 1 < r.depth; i++) {
+		if (r.calls[i].machine_frame)
+			trap_frame = r.calls[i + 1].sp;
+	}
+	struct emulated_dump d = { 0 };
+	struct bc_error *err = make_dump(&r, format, true, &d);
+	struct bc_stack s = { 0 };
+	if (!err)
+		err = bc_target_stack(d.target, bc_target_context(d.target), 64, &s);
+	if (err) {
+		TEST_FAIL_AT("%s", err->message);
+		bc_error_destroy(err);
+	} else {
+		CHECK(r.depth >= min_depth);
+		check_walk(&r, &s, trap_frame);
+	}
+	bc_stack_free(&s);
+	close_dump(&d);
+	uc_close(r.uc);
+	free(p.image);
+}
+
+TEST(leaf_under_chained_xmm_large_and_frame_pointer_functions)
+{
+	// entry, c_frame_pointer, c_saves_xmm, c_large_alloc (+__chkstk returned),
+	// c_medium_alloc, asm_chained (cold part), asm_dispatch -> the leaf.
+	check_scenario(CALLCHAIN_RUN_LEAF, BC_FIXTURE_BITMAP_KERNEL, 7);
+}
+
+TEST(epilog_at_its_add_rsp)
+{
+	check_scenario(CALLCHAIN_RUN_EPILOG_ADD, BC_FIXTURE_BITMAP_KERNEL, 7);
+}
+
+TEST(epilog_at_its_first_pop)
+{
+	check_scenario(CALLCHAIN_RUN_EPILOG_POP, BC_FIXTURE_FULL, 7);
+}
+
+TEST(prolog_half_done)
+{
+	check_scenario(CALLCHAIN_RUN_PROLOG, BC_FIXTURE_RDMP_KERNEL, 7);
+}
+
+TEST(double_fault_on_an_ist_stack_crosses_the_machine_frame)
+{
+	check_scenario(CALLCHAIN_RUN_DOUBLE_FAULT, BC_FIXTURE_BITMAP_FULL, 9);
+}
+
+// A dump without the image's pages (as in small memory dumps): the unwind
+// data must come from the image file found through the symbol path (here a
+// flat directory holding callchain-x64.dll), and the walk is the same.
+TEST(unwind_data_from_the_image_file_when_the_dump_lacks_the_image)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
+	uint64_t trap_frame = 0;
+	for (size_t i = 0; i + 1 < r.depth; i++) {
+		if (r.calls[i].machine_frame)
+			trap_frame = r.calls[i + 1].sp;
+	}
+	struct emulated_dump d = { 0 };
+	struct bc_stack s = { 0 };
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
+		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
+	struct bc_symbol_options opt = { .symbol_path = dir };
+	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, false, &d);
+	uint8_t byte;
+	if (!err) {
+		// The image really is absent from the dump.
+		struct bc_error *read_err = bc_target_read(d.target, p.entry, &byte, 1);
+		CHECK(read_err != NULL);
+		bc_error_destroy(read_err);
+		err = bc_target_set_symbol_options(d.target, &opt);
+	}
+	if (!err)
+		err = bc_target_stack(d.target, bc_target_context(d.target), 64, &s);
+	if (err) {
+		TEST_FAIL_AT("%s", err->message);
+		bc_error_destroy(err);
+	} else {
+		check_walk(&r, &s, trap_frame);
+	}
+	bc_stack_free(&s);
+	close_dump(&d);
+	uc_close(r.uc);
+	free(p.image);
+}
+
+// Neither the dump nor the symbol path has the image: the walk scans the
+// stack for return addresses, marks those frames as found by scanning, and
+// every address it reports is one the program really returns to.
+TEST(without_unwind_data_frames_are_found_by_scanning_and_marked)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	REQUIRE(run_program(&p, CALLCHAIN_RUN_LEAF, &r));
+	struct emulated_dump d = { 0 };
+	struct bc_stack s = { 0 };
+	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, false, &d);
+	if (!err)
+		err = bc_target_stack(d.target, bc_target_context(d.target), 64, &s);
+	if (err) {
+		TEST_FAIL_AT("%s", err->message);
+		bc_error_destroy(err);
+	} else {
+		REQUIRE(s.count >= 2);
+		for (size_t i = 1; i < s.count; i++) {
+			CHECK_EQ(s.frames[i].source, BC_FRAME_SCAN);
+			bool real = false;
+			for (size_t k = 0; k < r.depth; k++)
+				real |= r.calls[k].ip == s.frames[i].ip;
+			if (!real)
+				TEST_FAIL_AT("scanned frame %zu at %" PRIx64 " is no return address "
+					     "of the program", i, s.frames[i].ip);
+		}
+	}
+	bc_stack_free(&s);
+	close_dump(&d);
+	uc_close(r.uc);
+	free(p.image);
+}
+
+// The chained part's return address lies in the out-of-line block: its
+// RUNTIME_FUNCTION is the chained one, not the parent's.
+TEST(the_chained_entry_is_the_one_covering_the_call)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	REQUIRE(run_program(&p, CALLCHAIN_RUN_LEAF, &r));
+	bool seen = false;
+	for (size_t i = 0; i < r.depth; i++)
+		seen |= r.calls[i].ip == p.chained_call_return;
+	CHECK(seen);
+	uc_close(r.uc);
+	free(p.image);
+}
+
+TEST_MAIN()
