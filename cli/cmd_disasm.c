@@ -17,7 +17,7 @@
 enum {
 	DEFAULT_COUNT = 8,
 	MAX_COUNT = 100000,
-	UB_MAX_BACK = 15 * 64,     ///< furthest ub looks back for a decoding start (bytes)
+	UB_MAX_BACK = BC_DISASM_BACK_MAX,  ///< furthest ub looks back for a decoding start (bytes)
 	UF_MAX_INSNS = 20000,      ///< bound on a function's size for uf
 	UF_MAX_BYTES = 1u << 20,
 };
@@ -150,36 +150,9 @@ int cmd_unassemble(struct bc_session *s, const char *cmd, const char *args)
 	return 0;
 }
 
-// Decodes from @start; returns the number of instruction boundaries found
-// before reaching @end exactly (stored in @starts, at most @room), or -1 when
-// the decoding does not land on @end or hits an undecodable byte.
-static long decode_run(struct bc_session *s, const uint8_t *code, uint64_t code_base,
-		       uint64_t start, uint64_t end, uint64_t *starts, size_t room)
-{
-	enum bc_machine machine = bc_target_info(s->target)->machine;
-	uint64_t at = start;
-	size_t n = 0;
-	while (at < end) {
-		struct bc_insn insn;
-		struct bc_error *err = bc_disasm_decode(machine, at, code + (at - code_base),
-							(size_t)(end - at), NULL, &insn);
-		if (err) {
-			bc_error_destroy(err);
-			return -1;
-		}
-		if (n < room)
-			starts[n] = at;
-		n++;
-		at += insn.length;
-	}
-	return at == end ? (long)n : -1;
-}
-
-// The start of the @count instructions that end at @end. x86 code has no
-// fixed boundaries, but decoding from slightly different starts converges:
-// among all starts within UB_MAX_BACK bytes that decode cleanly onto @end,
-// the boundary @count instructions back that most of them agree on wins.
-// The function's own start, when a symbol gives it, is tried first.
+// The start of the @count instructions that end at @end (bc_disasm_back over
+// the bytes before @end; the function's start, when a symbol gives it, is
+// tried first).
 static uint64_t find_back_start(struct bc_session *s, uint64_t end, uint64_t count)
 {
 	const struct bc_dump_info *info = bc_target_info(s->target);
@@ -204,37 +177,14 @@ static uint64_t find_back_start(struct bc_session *s, uint64_t end, uint64_t cou
 	}
 	struct bc_address_symbol a;
 	bc_target_describe_address(s->target, end - 1, &a);
-	uint64_t *starts = malloc(sizeof(*starts) * (UB_MAX_BACK + 1));
-	uint64_t *votes_at = calloc(UB_MAX_BACK + 1, sizeof(*votes_at));
-	if (!starts || !votes_at) {
-		free(starts);
-		free(votes_at);
+	uint64_t start;
+	struct bc_error *err = bc_disasm_back(info->machine, code, (size_t)back, end, count,
+					      a.symbol ? a.symbol_address : 0, &start);
+	if (err) {
+		bc_error_destroy(err);
 		return end - count;
 	}
-	if (a.symbol && a.symbol_address >= base && a.symbol_address < end) {
-		long n = decode_run(s, code, base, a.symbol_address, end, starts, UB_MAX_BACK + 1);
-		if (n >= (long)count) {
-			uint64_t r = starts[n - (long)count];
-			free(starts);
-			free(votes_at);
-			return r;
-		}
-	}
-	for (uint64_t start = base; start < end; start++) {
-		long n = decode_run(s, code, base, start, end, starts, UB_MAX_BACK + 1);
-		if (n >= (long)count)
-			votes_at[starts[n - (long)count] - base]++;
-	}
-	uint64_t best = end - count, best_votes = 0;
-	for (uint64_t i = 0; i < back; i++) {
-		if (votes_at[i] > best_votes) {
-			best_votes = votes_at[i];
-			best = base + i;
-		}
-	}
-	free(starts);
-	free(votes_at);
-	return best;
+	return start;
 }
 
 int cmd_unassemble_back(struct bc_session *s, const char *cmd, const char *args)

@@ -116,6 +116,27 @@ BC_PUBLIC struct bc_error *bc_disasm_read(struct bc_target *target, uint64_t add
 					  struct bc_insn *ret);
 
 /**
+ * Backward disassembly (WinDbg's ub): where the @count instructions that end
+ * exactly at @end begin. @code holds the @size bytes just before @end
+ * ([@end - @size, @end)), at most BC_DISASM_BACK_MAX bytes are used (the
+ * last ones).
+ *
+ * ARM64 instructions are 4 bytes: the answer is @end - 4 * @count. x86 code
+ * has no fixed boundaries, but decodings from slightly different starts
+ * converge: among all starts in the window that decode cleanly onto @end,
+ * the boundary @count instructions back that most of them agree on wins.
+ * @function_start (0: unknown), when it is inside the window and decodes onto
+ * @end with at least @count instructions, is believed first. When nothing
+ * decodes onto @end, the answer is @end - @count.
+ *
+ * Errors: BC_ERR_NOMEM only.
+ */
+enum { BC_DISASM_BACK_MAX = 15 * 64 };
+BC_PUBLIC struct bc_error *bc_disasm_back(enum bc_machine machine, const void *code, size_t size,
+					  uint64_t end, uint64_t count, uint64_t function_start,
+					  uint64_t *start_ret);
+
+/**
  * Writes the instruction as WinDbg prints it after the address and bytes:
  * the mnemonic padded to 7 columns plus a blank, then the operands
  * ("mov     dword ptr [r9+r8],edx"; ARM64 pads to 11: "add         x0,x19,#0x40").

@@ -4,6 +4,7 @@
 // backend files.
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bugcheck/symbols.h"
@@ -122,6 +123,80 @@ BC_PUBLIC struct bc_error *bc_disasm_read(struct bc_target *target, uint64_t add
 	}
 	bc_error_destroy(fault);
 	return err;
+}
+
+// Decodes from @start; returns the number of instruction boundaries found
+// before reaching @end exactly (stored in @starts, at most @room), or -1 when
+// the decoding does not land on @end or hits an undecodable byte.
+static long decode_run(enum bc_machine machine, const uint8_t *code, uint64_t code_base,
+		       uint64_t start, uint64_t end, uint64_t *starts, size_t room)
+{
+	uint64_t at = start;
+	size_t n = 0;
+	while (at < end) {
+		struct bc_insn insn;
+		struct bc_error *err = bc_disasm_decode(machine, at, code + (at - code_base),
+							(size_t)(end - at), NULL, &insn);
+		if (err) {
+			bc_error_destroy(err);
+			return -1;
+		}
+		if (n < room)
+			starts[n] = at;
+		n++;
+		at += insn.length;
+	}
+	return at == end ? (long)n : -1;
+}
+
+BC_PUBLIC struct bc_error *bc_disasm_back(enum bc_machine machine, const void *code, size_t size,
+					  uint64_t end, uint64_t count, uint64_t function_start,
+					  uint64_t *start_ret)
+{
+	if (machine == BC_MACHINE_ARM64) {
+		*start_ret = end - 4 * count;
+		return NULL;
+	}
+	*start_ret = end - count;
+	if (size > BC_DISASM_BACK_MAX) {
+		code = (const uint8_t *)code + (size - BC_DISASM_BACK_MAX);
+		size = BC_DISASM_BACK_MAX;
+	}
+	if (!size || !count || size > end)
+		return NULL;
+	uint64_t back = size, base = end - back;
+	uint64_t *starts = malloc(sizeof(*starts) * (BC_DISASM_BACK_MAX + 1));
+	uint64_t *votes_at = calloc(BC_DISASM_BACK_MAX + 1, sizeof(*votes_at));
+	if (!starts || !votes_at) {
+		free(starts);
+		free(votes_at);
+		return &bc_enomem;
+	}
+	if (function_start && function_start >= base && function_start < end) {
+		long n = decode_run(machine, code, base, function_start, end, starts,
+				    BC_DISASM_BACK_MAX + 1);
+		if (n >= (long)count) {
+			*start_ret = starts[n - (long)count];
+			free(starts);
+			free(votes_at);
+			return NULL;
+		}
+	}
+	for (uint64_t start = base; start < end; start++) {
+		long n = decode_run(machine, code, base, start, end, starts, BC_DISASM_BACK_MAX + 1);
+		if (n >= (long)count)
+			votes_at[starts[n - (long)count] - base]++;
+	}
+	uint64_t best_votes = 0;
+	for (uint64_t i = 0; i < back; i++) {
+		if (votes_at[i] > best_votes) {
+			best_votes = votes_at[i];
+			*start_ret = base + i;
+		}
+	}
+	free(starts);
+	free(votes_at);
+	return NULL;
 }
 
 BC_PUBLIC const char *bc_disasm_format(const struct bc_insn *insn, char *buf, size_t size)
