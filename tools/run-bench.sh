@@ -7,7 +7,10 @@
 #   2. the largest real kernel dump in ../shared/dumps/kernel (if present):
 #      open + summary;
 #   3. symbols: opening a kernel PDB, symbolizing 100k addresses, identifying
-#      a kernel among the ISF tables (bench/bench_symbols.c).
+#      a kernel among the ISF tables (bench/bench_symbols.c);
+#   4. stacks: a 64-frame x64 unwind over cached unwind data, and ub's
+#      backward search over a real driver's code (bench/bench_stack.c;
+#      synthetic code when ../shared is absent).
 set -euo pipefail
 build=${1:?usage: run-bench.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,4 +39,10 @@ if [ -d "$shared/symbols/pdb" ]; then
   "$build/bench/bench_symbols" "$shared"
 else
   echo "== skipped: ../shared/symbols not found (no symbol benchmarks)"
+fi
+echo "== stack walk and ub"
+if [ -d "$shared/symbols/pe" ]; then
+  "$build/bench/bench_stack" "$shared"
+else
+  "$build/bench/bench_stack"
 fi
