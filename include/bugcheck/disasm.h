@@ -129,7 +129,8 @@ BC_PUBLIC struct bc_error *bc_disasm_read(struct bc_target *target, uint64_t add
  * @end with at least @count instructions, is believed first. When nothing
  * decodes onto @end, the answer is @end - @count.
  *
- * Errors: BC_ERR_NOMEM only.
+ * Nothing is allocated; no error is possible today (the return value leaves
+ * room for one).
  */
 enum { BC_DISASM_BACK_MAX = 15 * 64 };
 BC_PUBLIC struct bc_error *bc_disasm_back(enum bc_machine machine, const void *code, size_t size,

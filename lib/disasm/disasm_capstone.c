@@ -183,4 +183,4 @@ static struct bc_error *capstone_decode(enum bc_machine machine, uint64_t addres
 	return err;
 }
 
-const struct bc_disasm_backend bc_disasm_capstone = { "Capstone", capstone_decode };
+const struct bc_disasm_backend bc_disasm_capstone = { "Capstone", capstone_decode, NULL };

@@ -29,6 +29,13 @@ struct bc_disasm_backend {
 	struct bc_error *(*decode)(enum bc_machine machine, uint64_t address, const uint8_t *code,
 				   size_t size, const struct bc_disasm_options *options,
 				   struct bc_insn *ret);
+	/**
+	 * The length of the instruction at @code (@size bytes available), 0 when
+	 * the bytes are not a whole valid instruction: what decode's length would
+	 * be, without its operands and text (bc_disasm_back calls it for every
+	 * byte of its window). NULL: decode is used.
+	 */
+	unsigned (*length)(enum bc_machine machine, const uint8_t *code, size_t size);
 };
 
 extern const struct bc_disasm_backend bc_disasm_zydis;     ///< x86, x64

@@ -257,4 +257,20 @@ static struct bc_error *zydis_decode(enum bc_machine machine, uint64_t address,
 	return NULL;
 }
 
-const struct bc_disasm_backend bc_disasm_zydis = { "Zydis", zydis_decode };
+// Instruction length only: no operands, no formatter (zydis_decode spends
+// most of its time formatting text). Operand decoding cannot fail once the
+// instruction decoded, so this accepts exactly what zydis_decode accepts.
+static unsigned zydis_length(enum bc_machine machine, const uint8_t *code, size_t size)
+{
+	bool is64 = machine == BC_MACHINE_X64;
+	ZydisDecoder decoder;
+	ZydisDecodedInstruction in;
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&decoder,
+					   is64 ? ZYDIS_MACHINE_MODE_LONG_64 : ZYDIS_MACHINE_MODE_LEGACY_32,
+					   is64 ? ZYDIS_STACK_WIDTH_64 : ZYDIS_STACK_WIDTH_32)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, NULL, code, size, &in)))
+		return 0;
+	return in.length;
+}
+
+const struct bc_disasm_backend bc_disasm_zydis = { "Zydis", zydis_decode, zydis_length };

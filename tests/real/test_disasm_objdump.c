@@ -731,4 +731,71 @@ TEST(pe_images_against_objdump)
 	CHECK(total.instructions >= 20000);
 }
 
+// Backward disassembly (ub) against objdump's boundaries: in every .pdata
+// function of the x64 drivers, the 8 instructions that end 12 instructions
+// in must start where objdump lists the 4th. With the function's start (what
+// a symbol gives) the answer must be exact; without it bc_disasm_back votes
+// over every start in the 120-byte window, a heuristic: its agreement is
+// reported and must stay above 97%.
+TEST(ub_against_objdump)
+{
+	if (!have_symbols())
+		SKIP("skipped: ../shared/symbols not found");
+	if (!pe_oracle_have("objdump"))
+		SKIP("skipped: objdump (binutils) not installed");
+	static const char *const drivers[] = { "acpi.sys", "WdBoot.sys", "amdi2c.sys",
+					       "amdxata.sys" };
+	size_t points = 0, hinted_ok = 0, voted_ok = 0;
+	for (size_t d = 0; d < sizeof(drivers) / sizeof(drivers[0]); d++) {
+		char path[4400];
+		snprintf(path, sizeof(path), "%s/symbols/pe/kernel-drivers/%s", shared_dir, drivers[d]);
+		struct bc_pe *pe;
+		REQUIRE_OK(bc_pe_open_file(path, &pe));
+		const struct bc_pe_pdata *pd;
+		REQUIRE_OK(bc_pe_pdata(pe, &pd));
+		struct listing l = { 0 };
+		REQUIRE(run_objdump("objdump", "-d -z -M intel --no-show-raw-insn -w", path, &l));
+		uint64_t base = bc_pe_info(pe)->image_base;
+		for (size_t f = 0; f < pd->count; f++) {
+			const struct bc_pe_runtime_function *rf = &pd->entries[f];
+			size_t k = listing_find(&l, base + rf->begin);
+			if (k == SIZE_MAX || k + 12 >= l.count ||
+			    l.insns[k + 12].address >= base + rf->end)
+				continue;
+			uint64_t end = l.insns[k + 12].address, want = l.insns[k + 4].address;
+			// With the start: the window from it. Voting: the CLI's window for
+			// L8, 120 bytes (not before the section).
+			uint8_t code[BC_DISASM_BACK_MAX];
+			const struct bc_pe_section *sec = bc_pe_section_at(pe, rf->begin);
+			uint64_t from = end - (base + rf->begin);
+			if (!sec || from > sizeof(code))
+				continue;
+			uint64_t vote_from = end - base - sec->rva < 120 ? end - base - sec->rva : 120;
+			uint64_t window = from > vote_from ? from : vote_from;
+			REQUIRE_OK(bc_pe_read(pe, end - base - window, code, window));
+			uint64_t got;
+			REQUIRE_OK(bc_disasm_back(BC_MACHINE_X64, code + (window - from), from, end, 8,
+						  base + rf->begin, &got));
+			if (got == want)
+				hinted_ok++;
+			else if (points - hinted_ok < 5)
+				TEST_FAIL_AT("%s: ub %#" PRIx64 " L8 with the function start %#" PRIx64
+					     ": %#" PRIx64 ", objdump %#" PRIx64, drivers[d], end,
+					     base + rf->begin, got, want);
+			REQUIRE_OK(bc_disasm_back(BC_MACHINE_X64, code + (window - vote_from), vote_from,
+						  end, 8, 0, &got));
+			voted_ok += got == want;
+			points++;
+		}
+		listing_free(&l);
+		bc_pe_close(pe);
+	}
+	printf("# ub L8 at %zu points: %zu agree with objdump given the function start, "
+	       "%zu (%.1f%%) by voting alone\n", points, hinted_ok, voted_ok,
+	       points ? 100.0 * (double)voted_ok / (double)points : 0.0);
+	CHECK(points >= 1000);
+	CHECK_EQ(hinted_ok, points);
+	CHECK(voted_ok * 100 >= points * 97);
+}
+
 TEST_MAIN()
