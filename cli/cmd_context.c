@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bugcheck/stack.h"
 #include "cmd.h"
 #include "cmd_expr.h"
 #include "format.h"
@@ -25,6 +26,7 @@ int cmd_cxr(struct bc_session *s, const char *cmd, const char *args)
 		if (ctx) {
 			s->context = *ctx;
 			s->has_context = true;
+			s->frame = 0;
 		}
 		fputs("Resetting default scope\n", s->out);
 		return 0;
@@ -54,8 +56,39 @@ int cmd_cxr(struct bc_session *s, const char *cmd, const char *args)
 	}
 	s->context = ctx;
 	s->has_context = true;
+	s->frame = 0;
 	s->has_next_unassemble = false;
 	return cmd_registers(s, "r", "");
+}
+
+// .trap ADDRESS: the registers saved in a KTRAP_FRAME (TRAP_FRAME in !analyze,
+// kv's "TrapFrame @"); .trap alone: back to the dump's own context.
+int cmd_trap(struct bc_session *s, const char *cmd, const char *args)
+{
+	args = skip_blanks(args);
+	if (!*args)
+		return cmd_cxr(s, cmd, args);
+	uint64_t address;
+	size_t used;
+	struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &address);
+	struct bc_trap_frame tf;
+	if (!err)
+		err = bc_target_read_trap_frame(s->target, address, &tf);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	if (tf.context.machine == BC_MACHINE_X64)
+		fputs("NOTE: The trap frame does not contain all registers.\n"
+		      "Some register values may be zeroed or incorrect.\n", s->out);
+	else
+		fprintf(s->out, "ErrCode = %08" PRIx32 "\n", (uint32_t)tf.error_code);
+	s->context = tf.context;
+	s->has_context = true;
+	s->frame = 0;
+	s->has_next_unassemble = false;
+	bc_cmd_print_context(s, true);
+	return 0;
 }
 
 static const char *exception_name(uint32_t code)

@@ -37,7 +37,7 @@ static void print_segments(FILE *o, unsigned cs, unsigned ss, unsigned ds, unsig
 		efl);
 }
 
-static void print_x64(FILE *o, const struct bc_context_x64 *c)
+static void print_x64(FILE *o, const struct bc_context_x64 *c, bool segments)
 {
 	const struct { const char *name; uint64_t v; } regs[] = {
 		{ "rax", c->rax }, { "rbx", c->rbx }, { "rcx", c->rcx }, { "rdx", c->rdx },
@@ -51,7 +51,8 @@ static void print_x64(FILE *o, const struct bc_context_x64 *c)
 		fprintf(o, "%s=%016" PRIx64 "%s", regs[i].name, regs[i].v,
 			i % 3 == 2 || i == n - 1 ? "\n" : " ");
 	print_flags(o, c->eflags);
-	print_segments(o, c->cs, c->ss, c->ds, c->es, c->fs, c->gs, c->eflags);
+	if (segments)
+		print_segments(o, c->cs, c->ss, c->ds, c->es, c->fs, c->gs, c->eflags);
 }
 
 static void print_x86(FILE *o, const struct bc_context_x86 *c)
@@ -222,6 +223,18 @@ static void print_instruction(struct bc_session *s)
 	fputc('\n', s->out);
 }
 
+void bc_cmd_print_context(struct bc_session *s, bool trap_frame)
+{
+	switch (s->context.machine) {
+	// WinDbg leaves out an x64 trap frame's segment line.
+	case BC_MACHINE_X64: print_x64(s->out, &s->context.x64, !trap_frame); break;
+	case BC_MACHINE_X86: print_x86(s->out, &s->context.x86); break;
+	case BC_MACHINE_ARM64: print_arm64(s->out, &s->context.arm64); break;
+	case BC_MACHINE_UNKNOWN: return;
+	}
+	print_instruction(s);
+}
+
 int cmd_registers(struct bc_session *s, const char *cmd, const char *args)
 {
 	if (!s->has_context) {
@@ -230,14 +243,10 @@ int cmd_registers(struct bc_session *s, const char *cmd, const char *args)
 	}
 	if (*args)
 		return print_named(s, cmd, args);
-	switch (s->context.machine) {
-	case BC_MACHINE_X64: print_x64(s->out, &s->context.x64); break;
-	case BC_MACHINE_X86: print_x86(s->out, &s->context.x86); break;
-	case BC_MACHINE_ARM64: print_arm64(s->out, &s->context.arm64); break;
-	case BC_MACHINE_UNKNOWN:
+	if (s->context.machine == BC_MACHINE_UNKNOWN) {
 		fprintf(s->out, "%s: registers of an unknown machine type\n", cmd);
 		return 1;
 	}
-	print_instruction(s);
+	bc_cmd_print_context(s, false);
 	return 0;
 }

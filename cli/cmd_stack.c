@@ -17,6 +17,8 @@ enum { DEFAULT_FRAMES = 0x14, MAX_FRAMES = 0x400 };
 struct k_options {
 	bool numbers, args, verbose;
 	uint64_t count;
+	bool has_start;             ///< k = BASE STACK IP
+	uint64_t base, stack, ip;
 };
 
 static void call_site(struct bc_session *s, uint64_t ip)
@@ -67,6 +69,28 @@ static void print_args(struct bc_session *s, uint64_t sp)
 	fputs(": ", s->out);
 }
 
+// One frame line: Child-SP (ChildEBP), RetAddr, [arguments,] call site.
+static void print_frame(struct bc_session *s, const struct bc_stack_frame *f, bool x86,
+			const struct k_options *o)
+{
+	FILE *out = s->out;
+	char a[24], b[24];
+	if (x86) {
+		fprintf(out, "%08" PRIx32 " %08" PRIx32 " ", (uint32_t)f->sp,
+			(uint32_t)f->return_address);
+		if (o->args)
+			print_args_x86(s, f->sp);
+	} else {
+		fprintf(out, "%s %s     ", bc_fmt_ptr(a, f->sp, 8), bc_fmt_ptr(b, f->return_address, 8));
+		if (o->args)
+			print_args(s, f->sp);
+	}
+	call_site(s, f->ip);
+	if (o->verbose && f->trap_frame)
+		fprintf(out, " (TrapFrame @ %s)", bc_fmt_ptr(a, f->trap_frame, 8));
+	fputc('\n', out);
+}
+
 static int parse_k(struct bc_session *s, const char *cmd, const char *args, struct k_options *o)
 {
 	*o = (struct k_options){ .count = DEFAULT_FRAMES };
@@ -83,6 +107,29 @@ static int parse_k(struct bc_session *s, const char *cmd, const char *args, stru
 	}
 	while (isspace((unsigned char)*args))
 		args++;
+	if (*args == '=') {
+		// k = BasePtr StackPtr InstructionPtr: walk from these instead.
+		uint64_t *dst[3] = { &o->base, &o->stack, &o->ip };
+		args++;
+		for (int i = 0; i < 3; i++) {
+			while (isspace((unsigned char)*args))
+				args++;
+			size_t used;
+			struct bc_error *err = *args ? bc_cmd_eval_prefix(s, args, &used, dst[i])
+						     : bc_error_create(BC_ERR_INVALID_ARG,
+								       "k = needs three values: the "
+								       "frame, stack and instruction "
+								       "pointers");
+			if (err) {
+				bc_cmd_print_error(s, cmd, err);
+				return 1;
+			}
+			args += used;
+		}
+		o->has_start = true;
+		while (isspace((unsigned char)*args))
+			args++;
+	}
 	if (*args) {
 		size_t used;
 		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &o->count);
@@ -107,8 +154,20 @@ int cmd_stack(struct bc_session *s, const char *cmd, const char *args)
 		fprintf(s->out, "%s: this dump has no register context\n", cmd);
 		return 1;
 	}
+	struct bc_context start = s->context;
+	if (o.has_start) {
+		if (start.machine == BC_MACHINE_X64) {
+			start.x64.rbp = o.base, start.x64.rsp = o.stack, start.x64.rip = o.ip;
+		} else if (start.machine == BC_MACHINE_X86) {
+			start.x86.ebp = (uint32_t)o.base, start.x86.esp = (uint32_t)o.stack;
+			start.x86.eip = (uint32_t)o.ip;
+		} else {
+			fprintf(s->out, "%s: k = is for x86 and x64 stacks\n", cmd);
+			return 1;
+		}
+	}
 	struct bc_stack st;
-	struct bc_error *err = bc_target_stack(s->target, &s->context, (size_t)o.count, &st);
+	struct bc_error *err = bc_target_stack(s->target, &start, (size_t)o.count, &st);
 	if (err) {
 		bc_cmd_print_error(s, cmd, err);
 		return 1;
@@ -132,29 +191,78 @@ int cmd_stack(struct bc_session *s, const char *cmd, const char *args)
 			      "wrong.\n", out);
 			warned = true;
 		}
-		char a[24], b[24];
 		if (o.numbers)
 			fprintf(out, "%02zx ", i);
-		if (x86) {
-			fprintf(out, "%08" PRIx32 " %08" PRIx32 " ", (uint32_t)f->sp,
-				(uint32_t)f->return_address);
-			if (o.args)
-				print_args_x86(s, f->sp);
-		} else {
-			fprintf(out, "%s %s     ", bc_fmt_ptr(a, f->sp, 8),
-				bc_fmt_ptr(b, f->return_address, 8));
-			if (o.args)
-				print_args(s, f->sp);
-		}
-		call_site(s, f->ip);
-		if (o.verbose && f->trap_frame)
-			fprintf(out, " (TrapFrame @ %s)", bc_fmt_ptr(a, f->trap_frame, 8));
-		fputc('\n', out);
+		print_frame(s, f, x86, &o);
 	}
 	if (st.note[0]) {
 		fputs("NOTE: the stack ends here: ", out);
 		bc_put_escaped(out, st.note, 0);
 		fputc('\n', out);
+	}
+	bc_stack_free(&st);
+	return 0;
+}
+
+// .frame [/r] [N]: frame N of the current context's stack (the current frame
+// when N is left out); /r also shows the registers as unwound to that frame
+// (nonvolatile ones recovered; volatile ones may be stale, as in WinDbg).
+int cmd_frame(struct bc_session *s, const char *cmd, const char *args)
+{
+	bool registers = false;
+	while (isspace((unsigned char)*args))
+		args++;
+	if (!strncmp(args, "/r", 2) && (!args[2] || isspace((unsigned char)args[2]))) {
+		registers = true;
+		args += 2;
+		while (isspace((unsigned char)*args))
+			args++;
+	}
+	uint64_t n = s->frame;
+	if (*args) {
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &n);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+	}
+	if (!s->has_context) {
+		fprintf(s->out, "%s: this dump has no register context\n", cmd);
+		return 1;
+	}
+	if (n >= MAX_FRAMES) {
+		fprintf(s->out, "%s: frame numbers go up to %#x\n", cmd, MAX_FRAMES - 1);
+		return 1;
+	}
+	struct bc_stack st;
+	// One frame more than shown: frame N's return address is the next frame's ip.
+	struct bc_error *err = bc_target_stack(s->target, &s->context, (size_t)n + 2, &st);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	if (n >= st.count) {
+		fprintf(s->out, "%s: the stack has only %zu frames", cmd, st.count);
+		if (st.note[0]) {
+			fputs(" (", s->out);
+			bc_put_escaped(s->out, st.note, 0);
+			fputc(')', s->out);
+		}
+		fputc('\n', s->out);
+		bc_stack_free(&st);
+		return 1;
+	}
+	s->frame = (size_t)n;
+	const struct bc_stack_frame *f = &st.frames[n];
+	struct k_options o = { 0 };
+	fprintf(s->out, "%02" PRIx64 " ", n);
+	print_frame(s, f, s->context.machine == BC_MACHINE_X86, &o);
+	if (registers) {
+		struct bc_context saved = s->context;
+		s->context = f->context;
+		bc_cmd_print_context(s, false);
+		s->context = saved;
 	}
 	bc_stack_free(&st);
 	return 0;

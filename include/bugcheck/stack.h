@@ -75,6 +75,24 @@ BC_PUBLIC void bc_stack_free(struct bc_stack *stack);
 /** "unwind", "leaf", "trap", "scan", "context". */
 BC_PUBLIC const char *bc_frame_source_name(enum bc_frame_source source);
 
+/** A KTRAP_FRAME decoded into registers (`.trap`, TRAP_FRAME in !analyze). */
+struct bc_trap_frame {
+	struct bc_context context;  ///< what the frame holds; registers it lacks are zero
+	uint64_t error_code;        ///< x64 ErrorCode, x86 ErrCode
+	bool kernel_mode;           ///< the trap came from kernel mode (CS privilege 0)
+	bool from_symbols;          ///< offsets from the kernel's _KTRAP_FRAME type, else built in
+};
+
+/**
+ * Reads the KTRAP_FRAME at @address (x64 or x86). Field offsets come from
+ * the kernel's _KTRAP_FRAME type when its symbols have types, else from the
+ * layout Windows has kept since Vista (KERNEL_DUMP_FORMAT.md 5.3). x64 trap
+ * frames hold no R12-R15 (left zero, as WinDbg shows them); on x86 a trap
+ * from kernel mode pushed no ESP, which is then the address of HardwareEsp.
+ */
+BC_PUBLIC struct bc_error *bc_target_read_trap_frame(struct bc_target *target, uint64_t address,
+						     struct bc_trap_frame *ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
+#include <unistd.h>
 
 #include "bugcheck/bugcheck.h"
 #include "bugcheck/pe.h"
@@ -477,6 +478,143 @@ TEST(without_unwind_data_frames_are_found_by_scanning_and_marked)
 		}
 	}
 	bc_stack_free(&s);
+	close_dump(&d);
+	uc_close(r.uc);
+	free(p.image);
+}
+
+// The handler's KTRAP_FRAME read back as registers: what the simulated
+// processor pushed (RIP, RSP, CS, SS, the error code) and the RBP the
+// handler saved into the frame's Rbp slot, all at the true values.
+TEST(trap_frame_registers_are_the_interrupted_ones)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
+	const struct true_frame *trap = NULL;
+	uint64_t trap_frame = 0;
+	for (size_t i = 0; i + 1 < r.depth; i++) {
+		if (r.calls[i].machine_frame) {
+			trap = &r.calls[i];
+			trap_frame = r.calls[i + 1].sp;
+		}
+	}
+	REQUIRE(trap != NULL);
+	struct emulated_dump d = { 0 };
+	struct bc_trap_frame tf;
+	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &d);
+	if (!err)
+		err = bc_target_read_trap_frame(d.target, trap_frame, &tf);
+	if (err) {
+		TEST_FAIL_AT("%s", err->message);
+		bc_error_destroy(err);
+	} else {
+		CHECK_EQ(tf.context.machine, BC_MACHINE_X64);
+		CHECK_EQ(tf.context.x64.rip, trap->ip);
+		CHECK_EQ(tf.context.x64.rsp, trap->sp);
+		CHECK_EQ(tf.context.x64.rbp, trap->nonvolatile[1]);
+		CHECK_EQ(tf.context.x64.cs, 0x10);
+		CHECK_EQ(tf.context.x64.ss, 0x18);
+		CHECK_EQ(tf.error_code, 0);
+		CHECK(tf.kernel_mode);
+		CHECK(!tf.from_symbols);  // no symbols for nt in this dump: built-in offsets
+	}
+	close_dump(&d);
+	uc_close(r.uc);
+	free(p.image);
+}
+
+static char *run_cli(const char *dump, const char *commands)
+{
+	const char *exe = getenv("BC_BUGCHECK");
+	char cmd[4096];
+	if (!exe || strchr(commands, '\'') || strchr(dump, '\''))
+		return NULL;
+	snprintf(cmd, sizeof(cmd), "'%s' -q '%s' -c '%s' 2>&1", exe, dump, commands);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	size_t cap = 1 << 16, len = 0, n;
+	char *out = malloc(cap);
+	while (out && len + 1 < cap && (n = fread(out + len, 1, cap - len - 1, p)) > 0)
+		len += n;
+	pclose(p);
+	if (out)
+		out[len] = 0;
+	return out;
+}
+
+// WinDbg's address form for 64-bit values: fffff805`17fefe70.
+static const char *windbg_ptr(char *buf, uint64_t v)
+{
+	snprintf(buf, 24, "%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xffffffffu);
+	return buf;
+}
+
+// The same stack through the CLI: kv names the trap frame, .frame /r shows a
+// frame's recovered registers, .trap switches to the interrupted context,
+// and k = starts a walk from given registers.
+TEST(cli_kv_frame_trap_and_k_equals_show_the_true_values)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
+	size_t trap_index = 0;
+	uint64_t trap_frame = 0;
+	for (size_t i = 0; i + 1 < r.depth; i++) {
+		if (r.calls[i].machine_frame) {
+			trap_index = i;
+			trap_frame = r.calls[i + 1].sp;
+		}
+	}
+	struct emulated_dump d = { 0 };
+	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &d);
+	char path[] = "/tmp/bugcheck-emulated-XXXXXX";
+	int fd = err ? -1 : mkstemp(path);
+	bool written = fd >= 0 && write(fd, d.bytes, d.size) == (ssize_t)d.size;
+	if (fd >= 0)
+		close(fd);
+	if (err || !written) {
+		TEST_FAIL_AT("could not write the dump: %s", err ? err->message : "write failed");
+		bc_error_destroy(err);
+	} else {
+		// Frame numbers: frame k is calls[depth - k].
+		size_t frame = r.depth - 2;  // some frame in the middle: c_large_alloc's caller side
+		const struct true_frame *mid = &r.calls[r.depth - frame];
+		const struct true_frame *trap = &r.calls[trap_index];
+		char cmds[512], a[24], b[24], want[128];
+		snprintf(cmds, sizeof(cmds), "kv; .frame /r 0n%zu; k = %" PRIx64 " %" PRIx64 " %" PRIx64
+			 "; .trap %" PRIx64, frame, mid->nonvolatile[1], mid->sp, mid->ip, trap_frame);
+		char *out = run_cli(path, cmds);
+		REQUIRE(out != NULL);
+		snprintf(want, sizeof(want), "(TrapFrame @ %s)", windbg_ptr(a, trap_frame));
+		CHECK_CONTAINS(out, want);
+		// .frame /r: the frame line, then rbx..r15 as the program had them.
+		const struct true_frame *caller = &r.calls[r.depth - frame - 1];
+		snprintf(want, sizeof(want), "%02zx %s %s     ", frame, windbg_ptr(a, mid->sp),
+			 windbg_ptr(b, caller->ip));
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "rbx=%016" PRIx64, mid->nonvolatile[0]);
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "r15=%016" PRIx64, mid->nonvolatile[7]);
+		CHECK_CONTAINS(out, want);
+		// k = rbp rsp rip: its first line is that frame, returning to the caller.
+		snprintf(want, sizeof(want), "%s %s     ", windbg_ptr(a, mid->sp),
+			 windbg_ptr(b, caller->ip));
+		CHECK_CONTAINS(out, want);
+		// .trap: the note, then the interrupted rip/rsp/rbp, and no segment line.
+		CHECK_CONTAINS(out, "NOTE: The trap frame does not contain all registers.");
+		snprintf(want, sizeof(want), "rip=%016" PRIx64 " rsp=%016" PRIx64 " rbp=%016" PRIx64,
+			 trap->ip, trap->sp, trap->nonvolatile[1]);
+		CHECK_CONTAINS(out, want);
+		free(out);
+	}
+	if (fd >= 0)
+		unlink(path);
 	close_dump(&d);
 	uc_close(r.uc);
 	free(p.image);
