@@ -165,7 +165,7 @@ static uint64_t find_back_start(struct bc_session *s, uint64_t end, uint64_t cou
 	uint64_t base = end - back;
 	// Read what is there; a missing page shortens the window from the left.
 	while (back) {
-		struct bc_error *err = bc_target_read(s->target, base, code, (size_t)back);
+		struct bc_error *err = bc_target_read_code(s->target, base, code, (size_t)back);
 		if (!err)
 			break;
 		bc_error_destroy(err);

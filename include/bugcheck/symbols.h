@@ -114,6 +114,16 @@ BC_PUBLIC struct bc_error *bc_target_find_type(struct bc_target *t, const char *
 					       const struct bc_type **type_ret,
 					       size_t *module_index_ret);
 
+/**
+ * Reads like bc_target_read(), but bytes of a loaded image that the dump
+ * does not hold (small memory dumps keep little code) come from the image
+ * file found through the symbol path, as WinDbg does: headers and sections
+ * the image never writes only, so no stale data is passed off as memory.
+ * The fault of the dump read when neither has the bytes.
+ */
+BC_PUBLIC struct bc_error *bc_target_read_code(struct bc_target *t, uint64_t address, void *buf,
+					       size_t size);
+
 struct bc_pe;
 /**
  * The module's PE image (bugcheck/pe.h): its headers in dump memory, else the

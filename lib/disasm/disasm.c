@@ -80,7 +80,7 @@ static struct bc_error *read_available(struct bc_target *t, uint64_t address, ui
 				       size_t want, size_t *got_ret, struct bc_error **fault_ret)
 {
 	*fault_ret = NULL;
-	struct bc_error *err = bc_target_read(t, address, buf, want);
+	struct bc_error *err = bc_target_read_code(t, address, buf, want);
 	if (!err) {
 		*got_ret = want;
 		return NULL;
@@ -89,7 +89,7 @@ static struct bc_error *read_available(struct bc_target *t, uint64_t address, ui
 		return err;
 	// The read stopped part-way (end of a page or region): keep what precedes the hole.
 	size_t got = (size_t)(err->address - address);
-	struct bc_error *again = bc_target_read(t, address, buf, got);
+	struct bc_error *again = bc_target_read_code(t, address, buf, got);
 	if (again) {
 		bc_error_destroy(err);
 		return again;

@@ -160,6 +160,48 @@ BC_PUBLIC struct bc_pe *bc_target_module_image(struct bc_target *t, size_t index
 	return pe;
 }
 
+// Reads one piece that lies within a single page.
+static struct bc_error *read_code_piece(struct bc_target *t, uint64_t address, uint8_t *buf,
+					size_t size)
+{
+	struct bc_error *err = bc_target_read(t, address, buf, size);
+	if (!err || err->code != BC_ERR_FAULT)
+		return err;
+	const struct bc_module *m = bc_target_module_at(t, address);
+	struct bc_pe *file = m ? bc_modsyms_file_image(t, (size_t)(m - t->modules)) : NULL;
+	if (!file)
+		return err;
+	// Only what the image file holds as it ran: headers and sections the
+	// image never writes (code, read-only data, unwind tables).
+	uint64_t rva = address - m->base;
+	const struct bc_pe_section *sec = bc_pe_section_at(file, rva);
+	if (sec ? (sec->characteristics & BC_PE_SCN_MEM_WRITE) != 0
+		: rva >= bc_pe_info(file)->size_of_headers)
+		return err;
+	struct bc_error *file_err = bc_pe_read(file, rva, buf, size);
+	if (file_err) {
+		bc_error_destroy(file_err);
+		return err;
+	}
+	bc_error_destroy(err);
+	return NULL;
+}
+
+BC_PUBLIC struct bc_error *bc_target_read_code(struct bc_target *t, uint64_t address, void *buf,
+					       size_t size)
+{
+	uint8_t *p = buf;
+	while (size) {
+		size_t in_page = 0x1000 - (size_t)(address & 0xfff);
+		size_t n = size < in_page ? size : in_page;
+		struct bc_error *err = read_code_piece(t, address, p, n);
+		if (err)
+			return err;
+		address += n, p += n, size -= n;
+	}
+	return NULL;
+}
+
 struct bc_error *bc_modsyms_preload(struct bc_target *t, size_t index, struct bc_symtab *tab,
 				    enum bc_symbol_state state, const char *file)
 {

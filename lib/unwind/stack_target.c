@@ -26,20 +26,7 @@ static struct bc_error *read_memory(void *arg, uint64_t address, void *buf, size
 static struct bc_error *read_image(void *arg, uint64_t base, uint64_t rva, void *buf, size_t size)
 {
 	struct walk *w = arg;
-	struct bc_error *err = bc_target_read(w->t, base + rva, buf, size);
-	if (!err || err->code != BC_ERR_FAULT)
-		return err;
-	size_t index = module_index_at(w->t, base);
-	struct bc_pe *file = index == SIZE_MAX ? NULL : bc_modsyms_file_image(w->t, index);
-	if (!file)
-		return err;
-	struct bc_error *file_err = bc_pe_read(file, rva, buf, size);
-	if (file_err) {
-		bc_error_destroy(file_err);
-		return err;
-	}
-	bc_error_destroy(err);
-	return NULL;
+	return bc_target_read_code(w->t, base + rva, buf, size);
 }
 
 static struct bc_error *find_image(void *arg, uint64_t address, uint64_t *base_ret,

@@ -900,6 +900,64 @@ TEST(stack_unwinds_through_store_images)
 	free(out);
 }
 
+// Code a small memory dump does not hold comes from the image file in the
+// symbol path, as in WinDbg: amdppm+0x1c40 is on a page the triage dump
+// lacks (db shows ??), yet u shows the instructions GNU objdump reads from
+// amdppm.sys at ImageBase 0x1c0000000 + 0x1c40 (bytes and boundaries).
+TEST(u_reads_code_missing_from_a_small_dump_from_the_image_file)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *sh = shared_env ? shared_env : "../shared";
+	char image[8300], cmd[9000], options[8400];
+	snprintf(image, sizeof(image), "%s/symbols/store/amdppm.sys/c9c030003b000/amdppm.sys", sh);
+	snprintf(cmd, sizeof(cmd), "objdump -d --start-address=0x1c0001c40 "
+		 "--stop-address=0x1c0001c50 '%s' 2>/dev/null", image);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		SKIP("skipped: objdump not found");
+	// objdump lines: "   1c0001c40:\t48 89 5c 24 08 \tmov ..." -> "fffff804`8b581c40 48895c2408".
+	char want[8][96];
+	int n = 0;
+	char line[512];
+	while (n < 3 && fgets(line, sizeof(line), p)) {
+		unsigned long long addr;
+		int used = -1;  // set only when the ':' after the address matched
+		if (sscanf(line, " %llx:%n", &addr, &used) != 1 || used < 0 ||
+		    addr < 0x1c0001c40ull)
+			continue;
+		char bytes[48] = "";
+		size_t k = 0;
+		for (const char *q = line + used; *q && k + 2 < sizeof(bytes); q++) {
+			if (isxdigit((unsigned char)q[0]) && isxdigit((unsigned char)q[1]) &&
+			    (q[2] == ' ' || q[2] == '\t' || q[2] == '\n')) {
+				bytes[k++] = q[0];
+				bytes[k++] = q[1];
+				q += 2;
+				if (*q == '\t')
+					break;  // the mnemonic follows
+			} else if (*q != ' ' && *q != '\t') {
+				break;
+			}
+		}
+		bytes[k] = 0;
+		uint64_t va = 0xfffff8048b580000ull + (addr - 0x1c0000000ull);
+		snprintf(want[n++], sizeof(want[0]), "%08llx`%08llx %s ",
+			 (unsigned long long)(va >> 32), (unsigned long long)(va & 0xffffffffu), bytes);
+	}
+	pclose(p);
+	if (n < 3)
+		SKIP("skipped: objdump gave no disassembly of amdppm.sys");
+	snprintf(options, sizeof(options), "-y '%s/symbols/store'", sh);
+	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"),
+				 "db amdppm+1c40 L4; u amdppm+1c40 L3", NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "fffff804`8b581c40  ?? ?? ?? ??");  // not in the dump itself
+	for (int i = 0; i < n; i++)
+		CHECK_CONTAINS(out, want[i]);
+	free(out);
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,
