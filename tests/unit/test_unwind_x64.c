@@ -414,4 +414,93 @@ TEST(walk_of_leaves_stops_at_user_mode)
 	free(w);
 }
 
+// A trap handler whose machine frame sends the walk back to the handler
+// itself at the same stack pointer: the (ip, sp) pair repeats, and the walk
+// stops there with a note instead of going round.
+TEST(walk_stops_at_a_repeating_frame)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	static const uint8_t t[] = { 0, 0x0a /* PUSH_MACHFRAME */ };
+	put_info(w, 0x2020, 1, 0, 0, t, 1);
+	// find_image's table has four rows: empty ones first keep it sorted.
+	uint32_t rows[3] = { 0x1200, 0x1280, 0x2020 };
+	for (int j = 0; j < 3; j++)
+		bc_put_le32(w->image + 0x3000 + 36 + 4 * j, rows[j]);
+	uint64_t sp = STACK_BASE + 0x200;
+	put_stack(w, sp, IMAGE_BASE + 0x1210);  // "interrupted" at the handler itself
+	put_stack(w, sp + 0x18, sp);            // on the same stack pointer
+	struct bc_stackwalk_env env = { io, find_image, NULL, NULL };
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1210, .rsp = sp };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	CHECK_EQ(st.end, BC_STACK_END_LOOP);
+	CHECK(st.count < 64);
+	CHECK_CONTAINS(st.note, "repeats");
+	bc_stack_free(&st);
+	free(w);
+}
+
+// A stack pointer into nothing: the walk ends at once, saying which address
+// could not be read.
+TEST(walk_with_an_unreadable_stack_pointer_says_so)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	struct bc_x64_runtime_function rf;
+	plant_push_alloc(w, &rf);
+	bc_put_le32(w->image + 0x3000 + 36, rf.begin);
+	bc_put_le32(w->image + 0x3000 + 40, rf.end);
+	bc_put_le32(w->image + 0x3000 + 44, rf.unwind_rva);
+	struct bc_stackwalk_env env = { io, find_image, NULL, NULL };
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1010, .rsp = 0xffffa0000badf000ull };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	CHECK_EQ(st.count, 1);
+	CHECK_EQ(st.end, BC_STACK_END_READ_FAILED);
+	CHECK_CONTAINS(st.note, "ffffa0000badf");
+	bc_stack_free(&st);
+	free(w);
+}
+
+// A RUNTIME_FUNCTION whose UnwindData points past the image: the walk ends
+// with a note, it does not read elsewhere or crash.
+TEST(unwind_data_outside_the_image_ends_the_walk)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	uint32_t rows[3] = { 0x1000, 0x1100, 0x7ffffff0 };
+	for (int j = 0; j < 3; j++)
+		bc_put_le32(w->image + 0x3000 + 36 + 4 * j, rows[j]);
+	uint64_t sp = STACK_BASE + 0x100;
+	put_stack(w, sp, IMAGE_BASE + 0x1050);
+	struct bc_stackwalk_env env = { io, find_image, NULL, NULL };
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1010, .rsp = sp };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	CHECK_EQ(st.count, 1);
+	CHECK(st.end == BC_STACK_END_READ_FAILED || st.end == BC_STACK_END_BAD_UNWIND);
+	CHECK(st.note[0] != 0);
+	bc_stack_free(&st);
+	free(w);
+}
+
+// The frame cap: a long chain of leaves stops at the requested count.
+TEST(walk_stops_at_the_frame_limit)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	uint64_t sp = STACK_BASE + 0x100;
+	for (int i = 0; i < 100; i++)
+		put_stack(w, sp + 8 * (uint64_t)i, IMAGE_BASE + 0x1400 + (uint64_t)i);
+	struct bc_stackwalk_env env = { io, find_image, NULL, NULL };
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1400, .rsp = sp };
+	struct bc_stack st;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 5, &st));
+	CHECK_EQ(st.count, 5);
+	CHECK_EQ(st.end, BC_STACK_END_NONE);
+	bc_stack_free(&st);
+	free(w);
+}
+
 TEST_MAIN()
