@@ -900,6 +900,62 @@ TEST(stack_unwinds_through_store_images)
 	free(out);
 }
 
+// rizin's stack of the same dump (the .rizin-testdb.txt beside it, frames
+// "N  0xIP sp: 0xSP ..."): after .cxr to the bug check's CONTEXT our frame k
+// is rizin's frame 8 + k. Frames 8..24 (amdppm, Wdf01000, into
+// nt!IofCallDriver) must have rizin's stack pointers, and each frame's
+// RetAddr must be rizin's next frame's instruction pointer.
+TEST(stack_matches_rizins_frames_8_to_24)
+{
+	NEED_DUMPS();
+	char path[8300];
+	snprintf(path, sizeof(path), "%s.rizin-testdb.txt", dump_path("rizintb__triage_x64.dmp"));
+	FILE *f = fopen(path, "r");
+	if (!f)
+		SKIP("skipped: the rizin stack file is not in ../shared");
+	unsigned long long ip[40] = { 0 }, sp[40] = { 0 };
+	char line[1024];
+	while (fgets(line, sizeof(line), f)) {
+		unsigned n;
+		unsigned long long a, b;
+		if (sscanf(line, "%u 0x%llx sp: 0x%llx", &n, &a, &b) == 3 && n < 40) {
+			ip[n] = a;
+			sp[n] = b;
+		}
+	}
+	fclose(f);
+	REQUIRE(sp[8] && sp[24] && ip[25]);
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	const char *sh = shared_env ? shared_env : "../shared";
+	char options[9000];
+	snprintf(options, sizeof(options),
+		 "-y '%s/symbols/store;%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'", sh, sh,
+		 tmp && *tmp ? tmp : "/tmp");
+	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"),
+				 ".cxr ffff850429891720; kn 20", NULL);
+	REQUIRE(out);
+	for (unsigned k = 0; k + 8 <= 24; k++) {
+		char want[96];
+		unsigned long long s = sp[8 + k], r = ip[8 + k + 1];
+		// Frame 24's return address needs ntoskrnl's unwind data, which
+		// ../shared lacks: there the walk scans (and says so), so only its
+		// stack pointer is rizin's.
+		if (8 + k == 24)
+			snprintf(want, sizeof(want), "\n%02x %08llx`%08llx ", k, s >> 32,
+				 s & 0xffffffffu);
+		else
+			snprintf(want, sizeof(want), "\n%02x %08llx`%08llx %08llx`%08llx ", k,
+				 s >> 32, s & 0xffffffffu, r >> 32, r & 0xffffffffu);
+		if (!strstr(out, want))
+			TEST_FAIL_AT("frame %u (rizin's %u): no line starting \"%s\"", k, 8 + k,
+				     want + 1);
+	}
+	CHECK_CONTAINS(out, "nt!IofCallDriver+0x55\n");  // rizin: IofCallDriver+85
+	CHECK_CONTAINS(out, "Following frames may be wrong.");
+	free(out);
+}
+
 // Code a small memory dump does not hold comes from the image file in the
 // symbol path, as in WinDbg: amdppm+0x1c40 is on a page the triage dump
 // lacks (db shows ??), yet u shows the instructions GNU objdump reads from
