@@ -200,6 +200,22 @@ static void print_stack(FILE *o, struct bc_session *s)
 			bc_put_json_string(o, label);
 		else
 			fputs("null", o);
+		// The same split for pipelines: module, function (null without a
+		// symbol), offset from the function or, without one, the module base.
+		struct bc_address_symbol a;
+		bc_target_describe_address(s->target, f->ip, &a);
+		fputs(", \"module\": ", o);
+		if (a.module_name)
+			bc_put_json_string(o, a.module_name);
+		else
+			fputs("null", o);
+		fputs(", \"function\": ", o);
+		if (a.module_name && a.symbol)
+			bc_put_json_string(o, a.symbol);
+		else
+			fputs("null", o);
+		if (a.module_name)
+			fprintf(o, ", \"offset\": \"0x%" PRIx64 "\"", a.displacement);
 		fprintf(o, ", \"found_by\": \"%s\"", bc_frame_source_name(f->source));
 		if (f->trap_frame) {
 			fputs(", ", o);

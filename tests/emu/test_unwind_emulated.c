@@ -532,7 +532,10 @@ static char *run_cli(const char *dump, const char *commands)
 	char cmd[4096];
 	if (!exe || strchr(commands, '\'') || strchr(dump, '\''))
 		return NULL;
-	snprintf(cmd, sizeof(cmd), "'%s' -q '%s' -c '%s' 2>&1", exe, dump, commands);
+	if (*commands)
+		snprintf(cmd, sizeof(cmd), "'%s' -q '%s' -c '%s' 2>&1", exe, dump, commands);
+	else
+		snprintf(cmd, sizeof(cmd), "'%s' --json '%s' 2>&1", exe, dump);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return NULL;
@@ -611,6 +614,21 @@ TEST(cli_kv_frame_trap_and_k_equals_show_the_true_values)
 		snprintf(want, sizeof(want), "rip=%016" PRIx64 " rsp=%016" PRIx64 " rbp=%016" PRIx64,
 			 trap->ip, trap->sp, trap->nonvolatile[1]);
 		CHECK_CONTAINS(out, want);
+		free(out);
+		// --json: each frame's sp and ip, the trap frame, how it was found.
+		out = run_cli(path, "");
+		REQUIRE(out != NULL);
+		for (size_t k = 1; k <= r.depth; k++) {
+			const struct true_frame *t = &r.calls[r.depth - k];
+			snprintf(want, sizeof(want), "{\"number\": %zu, \"sp\": \"0x%" PRIx64
+				 "\", \"ip\": \"0x%" PRIx64 "\"", k, t->sp, t->ip);
+			CHECK_CONTAINS(out, want);
+		}
+		snprintf(want, sizeof(want), "\"found_by\": \"trap\"");
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "\"trap_frame\": \"0x%" PRIx64 "\"", trap_frame);
+		CHECK_CONTAINS(out, want);
+		CHECK_CONTAINS(out, "\"module\": \"callchain-x64\"");
 		free(out);
 	}
 	if (fd >= 0)
