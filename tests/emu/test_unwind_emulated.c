@@ -337,6 +337,22 @@ static bool have_program(struct program *p)
 	return false;
 }
 
+// The handler's KTRAP_FRAME is its stack pointer after the prolog: where it
+// was when it made the call recorded right after the machine frame. 0 when
+// the run crossed none; *@index_ret (may be NULL) gets the machine frame's.
+static uint64_t true_trap_frame(const struct run *r, size_t *index_ret)
+{
+	uint64_t trap_frame = 0;
+	for (size_t i = 0; i + 1 < r->depth; i++) {
+		if (r->calls[i].machine_frame) {
+			trap_frame = r->calls[i + 1].sp;
+			if (index_ret)
+				*index_ret = i;
+		}
+	}
+	return trap_frame;
+}
+
 // Runs @scenario, writes the dump, walks it and compares.
 static void check_scenario(int scenario, enum bc_fixture_format format, size_t min_depth)
 {
@@ -351,13 +367,7 @@ static void check_scenario(int scenario, enum bc_fixture_format format, size_t m
 		TEST_FAIL_AT("the program did not reach its stop for scenario %d", scenario);
 		return;
 	}
-	// The handler's KTRAP_FRAME is its stack pointer after the prolog: where
-	// it was when it made the call recorded last before the stop.
-	uint64_t trap_frame = 0;
-	for (size_t i = 0; i + 1 < r.depth; i++) {
-		if (r.calls[i].machine_frame)
-			trap_frame = r.calls[i + 1].sp;
-	}
+	uint64_t trap_frame = true_trap_frame(&r, NULL);
 	struct emulated_dump d = { 0 };
 	struct bc_error *err = make_dump(&r, format, true, &d);
 	struct bc_stack s = { 0 };
@@ -413,11 +423,7 @@ TEST(unwind_data_from_the_image_file_when_the_dump_lacks_the_image)
 		SKIP("callchain-x64.dll not built");
 	struct run r;
 	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
-	uint64_t trap_frame = 0;
-	for (size_t i = 0; i + 1 < r.depth; i++) {
-		if (r.calls[i].machine_frame)
-			trap_frame = r.calls[i + 1].sp;
-	}
+	uint64_t trap_frame = true_trap_frame(&r, NULL);
 	struct emulated_dump d = { 0 };
 	struct bc_stack s = { 0 };
 	char dir[1024];
@@ -493,15 +499,10 @@ TEST(trap_frame_registers_are_the_interrupted_ones)
 		SKIP("callchain-x64.dll not built");
 	struct run r;
 	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
-	const struct true_frame *trap = NULL;
-	uint64_t trap_frame = 0;
-	for (size_t i = 0; i + 1 < r.depth; i++) {
-		if (r.calls[i].machine_frame) {
-			trap = &r.calls[i];
-			trap_frame = r.calls[i + 1].sp;
-		}
-	}
-	REQUIRE(trap != NULL);
+	size_t trap_index = 0;
+	uint64_t trap_frame = true_trap_frame(&r, &trap_index);
+	REQUIRE(trap_frame != 0);
+	const struct true_frame *trap = &r.calls[trap_index];
 	struct emulated_dump d = { 0 };
 	struct bc_trap_frame tf;
 	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &d);
@@ -567,13 +568,7 @@ TEST(cli_kv_frame_trap_and_k_equals_show_the_true_values)
 	struct run r;
 	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
 	size_t trap_index = 0;
-	uint64_t trap_frame = 0;
-	for (size_t i = 0; i + 1 < r.depth; i++) {
-		if (r.calls[i].machine_frame) {
-			trap_index = i;
-			trap_frame = r.calls[i + 1].sp;
-		}
-	}
+	uint64_t trap_frame = true_trap_frame(&r, &trap_index);
 	struct emulated_dump d = { 0 };
 	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &d);
 	char path[] = "/tmp/bugcheck-emulated-XXXXXX";
