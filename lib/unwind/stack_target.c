@@ -1,5 +1,8 @@
 // Stack walks over a target's modules (bugcheck/stack.h): unwind data from
-// each module's image in dump memory, else from its image file.
+// each module's image in dump memory, else from its image file. x64 and
+// ARM64 images both keep their function table in the exception directory;
+// only the entry size (12 and 8 bytes) and the walker differ.
+#include "base/bytes.h"
 #include "bugcheck/pe.h"
 #include "bugcheck/symbols.h"
 #include "sym/modsyms_private.h"
@@ -51,25 +54,37 @@ static struct bc_error *find_image(void *arg, uint64_t address, uint64_t *base_r
 	return NULL;
 }
 
-// A return address sits just after a call: E8 rel32; FF /2 forms (call r,
-// call [r+d8], call [rip+d32] or [r+d32]), with or without REX. When the code
-// is not readable (a small memory dump), being inside a module must do.
-static bool plausible_return(void *arg, uint64_t address)
+// Reads the @size bytes of code before @address in its module. False when
+// @address is in no module (or in its headers); without readable code (a
+// small memory dump) *@unreadable says whether being inside the module must
+// do: a value at a symbol's very start is a function pointer (a callback
+// argument), not where a call returns to.
+static bool code_before(struct walk *w, uint64_t address, uint8_t *b, size_t size,
+			bool *unreadable)
 {
-	struct walk *w = arg;
+	*unreadable = false;
 	const struct bc_module *m = bc_target_module_at(w->t, address);
 	if (!m || address - m->base < 0x1000)
 		return false;
-	uint8_t b[7];
-	struct bc_error *err = read_image(w, m->base, address - 7 - m->base, b, 7);
+	struct bc_error *err = read_image(w, m->base, address - size - m->base, b, size);
 	if (err) {
 		bc_error_destroy(err);
-		// Without the code, a value at a symbol's very start is a function
-		// pointer (a callback argument), not where a call returns to.
 		struct bc_address_symbol a;
 		bc_target_describe_address(w->t, address, &a);
-		return !(a.symbol && a.displacement == 0);
+		*unreadable = !(a.symbol && a.displacement == 0);
+		return false;
 	}
+	return true;
+}
+
+// A return address sits just after a call: E8 rel32; FF /2 forms (call r,
+// call [r+d8], call [rip+d32] or [r+d32]), with or without REX.
+static bool plausible_return(void *arg, uint64_t address)
+{
+	uint8_t b[7];
+	bool unreadable;
+	if (!code_before(arg, address, b, sizeof(b), &unreadable))
+		return unreadable;
 	if (b[2] == 0xe8)
 		return true;                                      // call rel32
 	if (b[5] == 0xff && (b[6] & 0xf8) == 0xd0)
@@ -81,6 +96,22 @@ static bool plausible_return(void *arg, uint64_t address)
 	return false;
 }
 
+// ARM64: after BL imm26, BLR Xn, or the authenticating BLRAA/BLRAB(Z) forms.
+static bool plausible_return_arm64(void *arg, uint64_t address)
+{
+	uint8_t b[4];
+	bool unreadable;
+	if (address & 3)
+		return false;
+	if (!code_before(arg, address, b, sizeof(b), &unreadable))
+		return unreadable;
+	uint32_t insn = bc_le32(b);
+	return (insn & 0xfc000000u) == 0x94000000u ||   // bl
+	       (insn & 0xfffffc1fu) == 0xd63f0000u ||   // blr
+	       (insn & 0xfffff81fu) == 0xd63f081fu ||   // blraaz, blrabz
+	       (insn & 0xfffff800u) == 0xd73f0800u;     // blraa, blrab
+}
+
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_context *start,
 					   size_t max_frames, struct bc_stack *ret)
 {
@@ -89,6 +120,11 @@ BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_
 	if (start->machine == BC_MACHINE_X86) {
 		struct bc_unwind_io io = { read_memory, read_image, &w };
 		return bc_stackwalk_x86(&io, &start->x86, max_frames, ret);
+	}
+	if (start->machine == BC_MACHINE_ARM64) {
+		struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image,
+						plausible_return_arm64, &w };
+		return bc_stackwalk_arm64(&env, &start->arm64, max_frames, ret);
 	}
 	if (start->machine != BC_MACHINE_X64)
 		return bc_error_create(BC_ERR_UNSUPPORTED, "stack walks of %s are not implemented yet",

@@ -41,8 +41,8 @@ static bool canonical(uint64_t a)
 	return a < 0x0000800000000000ull || a >= 0xffff800000000000ull;
 }
 
-static void end_walk(struct bc_stack *s, enum bc_stack_end end, struct bc_error *err,
-		     const char *fmt, unsigned long long value)
+void bc_stackwalk_end(struct bc_stack *s, enum bc_stack_end end, struct bc_error *err,
+		      const char *fmt, unsigned long long value)
 {
 	s->end = end;
 	int n = snprintf(s->note, sizeof(s->note), fmt, value);
@@ -113,7 +113,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 		struct bc_error *err = env->find_image(env->arg, lookup, &base, &pdata_rva,
 						       &pdata_size);
 		if (err == &bc_not_found || (err && err->code == BC_ERR_NOT_FOUND)) {
-			end_walk(ret, BC_STACK_END_NO_MODULE, NULL,
+			bc_stackwalk_end(ret, BC_STACK_END_NO_MODULE, NULL,
 				 "%llx is not in any loaded module", (unsigned long long)c.rip);
 			bc_error_destroy(err);
 			break;
@@ -134,7 +134,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 				scan = true;
 				bc_error_destroy(err);
 			} else if (err) {
-				end_walk(ret, BC_STACK_END_BAD_UNWIND, err,
+				bc_stackwalk_end(ret, BC_STACK_END_BAD_UNWIND, err,
 					 "the function table of the image at %llx is corrupt",
 					 (unsigned long long)base);
 				break;
@@ -144,7 +144,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 		uint64_t old_sp = c.rsp;
 		if (scan) {
 			if (scanned++ >= MAX_SCANNED_FRAMES || !scan_for_return(env, &c, c.rsp)) {
-				end_walk(ret, BC_STACK_END_READ_FAILED, NULL,
+				bc_stackwalk_end(ret, BC_STACK_END_READ_FAILED, NULL,
 					 "no unwind information for %llx and no return address found "
 					 "by scanning the stack above it", (unsigned long long)callee->ip);
 				break;
@@ -155,7 +155,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 		}
 		err = bc_unwind_x64_step(&env->io, base, leaf ? NULL : &rf, &c, &r);
 		if (err) {
-			end_walk(ret, err->code == BC_ERR_FORMAT ? BC_STACK_END_BAD_UNWIND
+			bc_stackwalk_end(ret, err->code == BC_ERR_FORMAT ? BC_STACK_END_BAD_UNWIND
 								 : BC_STACK_END_READ_FAILED,
 				 err, "unwinding %llx failed", (unsigned long long)callee->ip);
 			break;
@@ -168,13 +168,13 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 			break;
 		}
 		if (!canonical(c.rip) || !canonical(c.rsp)) {
-			end_walk(ret, BC_STACK_END_NOT_CANONICAL, NULL,
+			bc_stackwalk_end(ret, BC_STACK_END_NOT_CANONICAL, NULL,
 				 "unwinding gave the impossible address %llx", (unsigned long long)c.rip);
 			break;
 		}
 		// Machine frames may switch stacks (IST, DPC, ISR); elsewhere the stack grows.
 		if (!(r.flags & BC_UNWIND_X64_MACHINE_FRAME) && c.rsp <= old_sp) {
-			end_walk(ret, BC_STACK_END_SP_BACKWARDS, NULL,
+			bc_stackwalk_end(ret, BC_STACK_END_SP_BACKWARDS, NULL,
 				 "the stack pointer went backwards to %llx", (unsigned long long)c.rsp);
 			break;
 		}
@@ -182,7 +182,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 		for (size_t i = 0; i < ret->count && !seen; i++)
 			seen = ret->frames[i].ip == c.rip && ret->frames[i].sp == c.rsp;
 		if (seen) {
-			end_walk(ret, BC_STACK_END_LOOP, NULL, "frame at %llx repeats",
+			bc_stackwalk_end(ret, BC_STACK_END_LOOP, NULL, "frame at %llx repeats",
 				 (unsigned long long)c.rsp);
 			break;
 		}

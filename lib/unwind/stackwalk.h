@@ -1,8 +1,8 @@
 /*
- * unwind/stackwalk.h: walking a thread's stack frame by frame (x64 by unwind
- * data, x86 by the EBP chain).
+ * unwind/stackwalk.h: walking a thread's stack frame by frame (x64 and ARM64
+ * by unwind data, x86 by the EBP chain).
  *
- * The walker repeats unwind steps (unwind/unwind_x64.h) from a starting
+ * The walker repeats unwind steps (unwind/unwind_x64.h, unwind_arm64.h) from a starting
  * context and records every frame with how it was found. It knows nothing of
  * modules or files: struct bc_stackwalk_env says, for an address, which image
  * holds it and where that image's function table is; the caller (target
@@ -24,6 +24,7 @@
 #define BC_UNWIND_STACKWALK_H
 
 #include "bugcheck/stack.h"
+#include "unwind/unwind_arm64.h"
 #include "unwind/unwind_x64.h"
 
 struct bc_stackwalk_env {
@@ -51,6 +52,26 @@ struct bc_stackwalk_env {
 struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 				  const struct bc_context_x64 *start, size_t max,
 				  struct bc_stack *ret);
+
+/**
+ * Walks an ARM64 stack from @start with the x64 walk's stopping rules, with
+ * two differences: the stack pointer may stay the same from one frame to the
+ * next (leaf and frameless functions do not move it; a repeated (pc, sp)
+ * still ends the walk), and where unwind data is missing the frame-pointer
+ * chain (fp -> {caller's fp, return address}) is tried before scanning the
+ * stack. Return addresses found on the stack are stripped of PAC bits.
+ * .pdata entries are 8 bytes (unwind/unwind_arm64.h).
+ */
+struct bc_error *bc_stackwalk_arm64(const struct bc_stackwalk_env *env,
+				    const struct bc_context_arm64 *start, size_t max,
+				    struct bc_stack *ret);
+
+/**
+ * Ends a walk: sets @s->end and a note from @fmt (one %ll value) followed by
+ * @err's message; destroys @err.
+ */
+void bc_stackwalk_end(struct bc_stack *s, enum bc_stack_end end, struct bc_error *err,
+		      const char *fmt, unsigned long long value);
 
 /**
  * Walks an x86 stack by its EBP chain from @start (frames' sp is their EBP,
