@@ -3,7 +3,7 @@
  *
  * A stack is a list of frames, innermost first, each with the registers the
  * unwinder recovered for it and how it was found: from the starting context,
- * by unwind data (.pdata/UNWIND_INFO), as a leaf, across a machine (trap)
+ * by unwind data (.pdata/UNWIND_INFO, ARM64 .pdata/.xdata), as a leaf, across a machine (trap)
  * frame, or by scanning the stack for return addresses when nothing better
  * was available (WinDbg's "Following frames may be wrong").
  *
@@ -64,7 +64,8 @@ struct bc_stack {
  * at most @max_frames frames. Unwind data comes from each module's image in
  * dump memory, else from its image file found through the symbol path.
  * Failing to go on is not an error: the walk ends with a reason and note.
- * BC_ERR_UNSUPPORTED for machines without an unwinder yet.
+ * x64 and ARM64 by unwind data, x86 by the EBP chain; BC_ERR_UNSUPPORTED
+ * for other machines.
  */
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *target, const struct bc_context *start,
 					   size_t max_frames, struct bc_stack *ret);
