@@ -161,8 +161,10 @@ int cmd_stack(struct bc_session *s, const char *cmd, const char *args)
 		} else if (start.machine == BC_MACHINE_X86) {
 			start.x86.ebp = (uint32_t)o.base, start.x86.esp = (uint32_t)o.stack;
 			start.x86.eip = (uint32_t)o.ip;
+		} else if (start.machine == BC_MACHINE_ARM64) {
+			start.arm64.fp = o.base, start.arm64.sp = o.stack, start.arm64.pc = o.ip;
 		} else {
-			fprintf(s->out, "%s: k = is for x86 and x64 stacks\n", cmd);
+			fprintf(s->out, "%s: k = needs a register context of a known machine\n", cmd);
 			return 1;
 		}
 	}
