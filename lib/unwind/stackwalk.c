@@ -6,9 +6,6 @@
 #include "unwind/stackwalk.h"
 
 enum {
-	MAX_FRAMES = 1024,
-	SCAN_BYTES = 0x2000,     ///< how far up the stack one scan looks for a return address
-	MAX_SCANNED_FRAMES = 64, ///< frames found by scanning before the walk gives up
 	// KTRAP_FRAME.Rip on x64: the hardware machine frame is the trap frame's
 	// tail (UNWIND_AND_SYMBOLS.md 2.6). Stable across Windows versions; a PDB
 	// or ISF layout can confirm it later.
@@ -60,17 +57,23 @@ static void add_frame(struct bc_stack *s, const struct bc_context_x64 *c,
 	f->context.x64 = *c;
 }
 
-// Looks up the stack from @from for a value that is a plausible return address
-// (the environment decides: inside a module, after a call where code is
-// readable). On success @c continues from there: rip = the value, rsp = just
-// above its slot; other registers are unknown (left as they were).
-static bool scan_for_return(const struct bc_stackwalk_env *env, struct bc_context_x64 *c,
-			    uint64_t from)
+struct bc_error *bc_stackwalk_start(struct bc_stack *ret, size_t *max)
 {
-	if (!env->plausible_return)
-		return false;
+	*ret = (struct bc_stack){ 0 };
+	if (*max > BC_STACKWALK_MAX_FRAMES)
+		*max = BC_STACKWALK_MAX_FRAMES;
+	if (!*max)
+		return NULL;
+	ret->frames = calloc(*max, sizeof(*ret->frames));
+	return ret->frames ? NULL : &bc_enomem;
+}
+
+bool bc_stackwalk_scan(const struct bc_stackwalk_env *env, uint64_t from,
+		       bool (*accept)(const struct bc_stackwalk_env *env, uint64_t *value),
+		       uint64_t *value_ret, uint64_t *slot_ret)
+{
 	from &= ~7ull;
-	for (uint64_t at = from; at - from < SCAN_BYTES; at += 8) {
+	for (uint64_t at = from; at - from < BC_STACKWALK_SCAN_BYTES; at += 8) {
 		uint8_t b[8];
 		struct bc_error *err = env->io.read_memory(env->io.arg, at, b, 8);
 		if (err) {
@@ -78,27 +81,43 @@ static bool scan_for_return(const struct bc_stackwalk_env *env, struct bc_contex
 			return false;  // the end of the stack's readable part
 		}
 		uint64_t v = bc_le64(b);
-		if (v >= 0xffff800000000000ull && env->plausible_return(env->arg, v)) {
-			c->rip = v;
-			c->rsp = at + 8;
+		if (accept(env, &v)) {
+			*value_ret = v;
+			*slot_ret = at;
 			return true;
 		}
 	}
 	return false;
 }
 
+// A kernel address the environment takes for a return address.
+static bool x64_return(const struct bc_stackwalk_env *env, uint64_t *v)
+{
+	return *v >= 0xffff800000000000ull && env->plausible_return(env->arg, *v);
+}
+
+// Looks up the stack from @from for a plausible return address (the
+// environment decides: inside a module, after a call where code is
+// readable). On success @c continues from there: rip = the value, rsp = just
+// above its slot; other registers are unknown (left as they were).
+static bool scan_for_return(const struct bc_stackwalk_env *env, struct bc_context_x64 *c,
+			    uint64_t from)
+{
+	uint64_t v, slot;
+	if (!env->plausible_return || !bc_stackwalk_scan(env, from, x64_return, &v, &slot))
+		return false;
+	c->rip = v;
+	c->rsp = slot + 8;
+	return true;
+}
+
 struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 				  const struct bc_context_x64 *start, size_t max,
 				  struct bc_stack *ret)
 {
-	*ret = (struct bc_stack){ 0 };
-	if (max > MAX_FRAMES)
-		max = MAX_FRAMES;
-	if (!max)
-		return NULL;
-	ret->frames = calloc(max, sizeof(*ret->frames));
-	if (!ret->frames)
-		return &bc_enomem;
+	struct bc_error *start_err = bc_stackwalk_start(ret, &max);
+	if (start_err || !max)
+		return start_err;
 	struct bc_context_x64 c = *start;
 	add_frame(ret, &c, BC_FRAME_CONTEXT);
 	unsigned scanned = 0;
@@ -143,7 +162,7 @@ struct bc_error *bc_stackwalk_x64(const struct bc_stackwalk_env *env,
 		struct bc_unwind_x64_result r = { 0 };
 		uint64_t old_sp = c.rsp;
 		if (scan) {
-			if (scanned++ >= MAX_SCANNED_FRAMES || !scan_for_return(env, &c, c.rsp)) {
+			if (scanned++ >= BC_STACKWALK_MAX_SCANNED || !scan_for_return(env, &c, c.rsp)) {
 				bc_stackwalk_end(ret, BC_STACK_END_READ_FAILED, NULL,
 					 "no unwind information for %llx and no return address found "
 					 "by scanning the stack above it", (unsigned long long)callee->ip);

@@ -66,6 +66,28 @@ struct bc_error *bc_stackwalk_arm64(const struct bc_stackwalk_env *env,
 				    const struct bc_context_arm64 *start, size_t max,
 				    struct bc_stack *ret);
 
+enum {
+	BC_STACKWALK_MAX_FRAMES = 1024,   ///< any walk's frame cap
+	BC_STACKWALK_SCAN_BYTES = 0x2000, ///< how far up the stack one scan looks
+	BC_STACKWALK_MAX_SCANNED = 64,    ///< frames found by scanning before a walk gives up
+};
+
+/**
+ * Starts a walk: zeroes @ret, caps *@max at BC_STACKWALK_MAX_FRAMES and
+ * allocates that many frames (none when *@max is 0). BC_ERR_NOMEM only.
+ */
+struct bc_error *bc_stackwalk_start(struct bc_stack *ret, size_t *max);
+
+/**
+ * Scans 8-byte words upwards from @from (rounded down to 8) for one that
+ * @accept takes (it may rewrite the value, e.g. strip PAC bits), within
+ * BC_STACKWALK_SCAN_BYTES and the stack's readable part. On success
+ * *@value_ret is the accepted value and *@slot_ret where it was.
+ */
+bool bc_stackwalk_scan(const struct bc_stackwalk_env *env, uint64_t from,
+		       bool (*accept)(const struct bc_stackwalk_env *env, uint64_t *value),
+		       uint64_t *value_ret, uint64_t *slot_ret);
+
 /**
  * Ends a walk: sets @s->end and a note from @fmt (one %ll value) followed by
  * @err's message; destroys @err.

@@ -1,15 +1,8 @@
 // ARM64 stack walks (unwind/stackwalk.h): repeated unwind steps
 // (unwind/unwind_arm64.h) with the x64 walk's stopping rules and frame sources.
-#include <stdlib.h>
 
 #include "base/bytes.h"
 #include "unwind/stackwalk.h"
-
-enum {
-	MAX_FRAMES = 1024,
-	SCAN_BYTES = 0x2000,      ///< how far up the stack one scan looks for a return address
-	MAX_SCANNED_FRAMES = 64,  ///< frames found by scanning before the walk gives up
-};
 
 // With 48-bit virtual addresses, bits 48-63 repeat bit 47 (after PAC bits
 // are stripped): 0000... for user space, ffff... for the kernel.
@@ -54,7 +47,7 @@ static bool scan_for_return(const struct bc_stackwalk_env *env, struct bc_contex
 	if (!env->plausible_return)
 		return false;
 	uint64_t caller_fp, ret;
-	if (c->fp >= c->sp && !(c->fp & 7) && c->fp - c->sp < SCAN_BYTES &&
+	if (c->fp >= c->sp && !(c->fp & 7) && c->fp - c->sp < BC_STACKWALK_SCAN_BYTES &&
 	    read_u64(env, c->fp, &caller_fp) && read_u64(env, c->fp + 8, &ret) &&
 	    kernel_return(env, &ret)) {
 		c->sp = c->fp + 16;
@@ -62,32 +55,21 @@ static bool scan_for_return(const struct bc_stackwalk_env *env, struct bc_contex
 		c->pc = c->lr = ret;
 		return true;
 	}
-	uint64_t from = c->sp & ~7ull;
-	for (uint64_t at = from; at - from < SCAN_BYTES; at += 8) {
-		uint64_t v;
-		if (!read_u64(env, at, &v))
-			return false;  // the end of the stack's readable part
-		if (kernel_return(env, &v)) {
-			c->pc = c->lr = v;
-			c->sp = at + 8;
-			return true;
-		}
-	}
-	return false;
+	uint64_t v, slot;
+	if (!bc_stackwalk_scan(env, c->sp, kernel_return, &v, &slot))
+		return false;
+	c->pc = c->lr = v;
+	c->sp = slot + 8;
+	return true;
 }
 
 struct bc_error *bc_stackwalk_arm64(const struct bc_stackwalk_env *env,
 				    const struct bc_context_arm64 *start, size_t max,
 				    struct bc_stack *ret)
 {
-	*ret = (struct bc_stack){ 0 };
-	if (max > MAX_FRAMES)
-		max = MAX_FRAMES;
-	if (!max)
-		return NULL;
-	ret->frames = calloc(max, sizeof(*ret->frames));
-	if (!ret->frames)
-		return &bc_enomem;
+	struct bc_error *start_err = bc_stackwalk_start(ret, &max);
+	if (start_err || !max)
+		return start_err;
 	struct bc_context_arm64 c = *start;
 	add_frame(ret, &c, BC_FRAME_CONTEXT);
 	unsigned scanned = 0;
@@ -130,7 +112,7 @@ struct bc_error *bc_stackwalk_arm64(const struct bc_stackwalk_env *env,
 			}
 		}
 		if (scan) {
-			if (scanned++ >= MAX_SCANNED_FRAMES || !scan_for_return(env, &c)) {
+			if (scanned++ >= BC_STACKWALK_MAX_SCANNED || !scan_for_return(env, &c)) {
 				bc_stackwalk_end(ret, BC_STACK_END_READ_FAILED, NULL,
 						 "no unwind information for %llx and no return address "
 						 "found by the frame chain or the stack above it",

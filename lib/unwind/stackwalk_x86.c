@@ -4,12 +4,9 @@
 // records to be walked exactly; until those are read, such a frame makes the
 // chain skip its caller, as in WinDbg without symbols.
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "base/bytes.h"
 #include "unwind/stackwalk.h"
-
-enum { MAX_FRAMES = 1024 };
 
 static void add_frame(struct bc_stack *s, const struct bc_context_x86 *c,
 		      enum bc_frame_source source)
@@ -29,14 +26,9 @@ struct bc_error *bc_stackwalk_x86(const struct bc_unwind_io *io,
 				  const struct bc_context_x86 *start, size_t max,
 				  struct bc_stack *ret)
 {
-	*ret = (struct bc_stack){ 0 };
-	if (max > MAX_FRAMES)
-		max = MAX_FRAMES;
-	if (!max)
-		return NULL;
-	ret->frames = calloc(max, sizeof(*ret->frames));
-	if (!ret->frames)
-		return &bc_enomem;
+	struct bc_error *start_err = bc_stackwalk_start(ret, &max);
+	if (start_err || !max)
+		return start_err;
 	struct bc_context_x86 c = *start;
 	add_frame(ret, &c, BC_FRAME_CONTEXT);
 	while (ret->count < max) {
