@@ -17,14 +17,13 @@
 #include <unistd.h>
 
 #include "bugcheck/bugcheck.h"
-#include "bugcheck/pe.h"
 #include "bugcheck/stack.h"
 #include "bugcheck/symbols.h"
 #include "callchain.h"
-#include "mkdump.h"
+#include "emu_support.h"
 #include "test.h"
 
-enum { MAX_CALLS = 64, PAGE = 0x1000, NONVOLATILE = 8 };
+enum { MAX_CALLS = 64, NONVOLATILE = 8 };
 
 static const char *const nonvolatile_names[NONVOLATILE] = { "rbx", "rbp", "rsi", "rdi",
 							    "r12", "r13", "r14", "r15" };
@@ -42,8 +41,7 @@ struct true_frame {
 };
 
 struct program {
-	uint8_t *image;      ///< the DLL laid out as loaded (SizeOfImage bytes)
-	uint32_t image_size, timestamp, checksum;
+	struct emu_image image;
 	uint64_t entry, leaf_stop, epilog_add, epilog_pop, prolog_stop, trap_point;
 	uint64_t chained_call_return;
 };
@@ -56,13 +54,6 @@ struct run {
 	bool overflow;
 	struct bc_context_x64 regs;  ///< at the stop
 };
-
-static const char *dll_path(char *buf, size_t size)
-{
-	const char *dir = getenv("BC_BINARY_DIR");
-	snprintf(buf, size, "%s/unwind-fixtures/callchain-x64.dll", dir ? dir : "build");
-	return buf;
-}
 
 static uint64_t reg(uc_engine *uc, int id)
 {
@@ -101,53 +92,19 @@ static void on_instruction(uc_engine *uc, uint64_t address, uint32_t size, void 
 		r->depth--;
 }
 
-static struct bc_error *load_program(struct program *p)
+// Loads callchain-x64.dll and the addresses of its entry and stop labels;
+// false (having said "skipped") when it was not built.
+static bool have_program(struct program *p)
 {
-	char path[1024];
-	struct bc_pe *pe;
-	struct bc_error *err = bc_pe_open_file(dll_path(path, sizeof(path)), &pe);
-	if (err)
-		return err;
-	const struct bc_pe_info *info = bc_pe_info(pe);
 	memset(p, 0, sizeof(*p));
-	p->image_size = info->size_of_image;
-	p->timestamp = info->timestamp;
-	p->checksum = info->checksum;
-	p->image = calloc(1, p->image_size);
-	if (!p->image || info->image_base != CALLCHAIN_IMAGE_BASE) {
-		bc_pe_close(pe);
-		return bc_error_create(BC_ERR_FORMAT, "%s: not the expected fixture image", path);
-	}
-	// Headers and sections at their RVAs, as the loader maps them.
-	err = bc_pe_read(pe, 0, p->image, info->size_of_headers);
-	for (size_t i = 0; !err && i < bc_pe_section_count(pe); i++) {
-		const struct bc_pe_section *s = bc_pe_section(pe, i);
-		uint32_t n = s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
-		if (s->rva < p->image_size && n <= p->image_size - s->rva)
-			err = bc_pe_read(pe, s->rva, p->image + s->rva, n);
-	}
-	const struct bc_pe_exports *ex = NULL;
-	if (!err)
-		err = bc_pe_exports(pe, &ex);
-	struct {
-		const char *name;
-		uint64_t *where;
-	} wanted[] = {
+	const struct emu_export wanted[] = {
 		{ "callchain_entry", &p->entry },       { "asm_leaf_stop", &p->leaf_stop },
 		{ "asm_epilog_add", &p->epilog_add },   { "asm_epilog_pop", &p->epilog_pop },
 		{ "asm_prolog_stop", &p->prolog_stop }, { "asm_trap_point", &p->trap_point },
 		{ "asm_chained_call_return", &p->chained_call_return },
 	};
-	for (size_t i = 0; !err && i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-		const struct bc_pe_export *e = bc_pe_export_by_name(ex, wanted[i].name);
-		if (!e)
-			err = bc_error_create(BC_ERR_FORMAT, "%s: no export %s", path,
-					      wanted[i].name);
-		else
-			*wanted[i].where = CALLCHAIN_IMAGE_BASE + e->rva;
-	}
-	bc_pe_close(pe);
-	return err;
+	return emu_load_image("callchain-x64.dll", CALLCHAIN_IMAGE_BASE, wanted,
+			      sizeof(wanted) / sizeof(wanted[0]), &p->image);
 }
 
 static uint64_t stop_for(const struct program *p, int scenario)
@@ -171,8 +128,8 @@ static bool run_program(const struct program *p, int scenario, struct run *r)
 		return false;
 	uc_engine *uc = r->uc;
 	uint64_t stack_low = CALLCHAIN_STACK_TOP - CALLCHAIN_STACK_SIZE;
-	bool ok = uc_mem_map(uc, CALLCHAIN_IMAGE_BASE, p->image_size, UC_PROT_ALL) == UC_ERR_OK &&
-		  uc_mem_write(uc, CALLCHAIN_IMAGE_BASE, p->image, p->image_size) == UC_ERR_OK &&
+	bool ok = uc_mem_map(uc, CALLCHAIN_IMAGE_BASE, p->image.size, UC_PROT_ALL) == UC_ERR_OK &&
+		  uc_mem_write(uc, CALLCHAIN_IMAGE_BASE, p->image.bytes, p->image.size) == UC_ERR_OK &&
 		  uc_mem_map(uc, stack_low, CALLCHAIN_STACK_SIZE, UC_PROT_ALL) == UC_ERR_OK &&
 		  uc_mem_map(uc, CALLCHAIN_IST_TOP - CALLCHAIN_IST_SIZE, CALLCHAIN_IST_SIZE,
 			     UC_PROT_ALL) == UC_ERR_OK;
@@ -187,7 +144,7 @@ static bool run_program(const struct program *p, int scenario, struct run *r)
 	}
 	uc_hook hook;
 	ok = ok && uc_hook_add(uc, &hook, UC_HOOK_CODE, on_instruction, r, CALLCHAIN_IMAGE_BASE,
-			       CALLCHAIN_IMAGE_BASE + p->image_size - 1) == UC_ERR_OK;
+			       CALLCHAIN_IMAGE_BASE + p->image.size - 1) == UC_ERR_OK;
 	uint64_t stop = stop_for(p, scenario);
 	ok = ok && uc_emu_start(uc, p->entry, stop, 0, 100000) == UC_ERR_OK;
 	ok = ok && reg(uc, UC_X86_REG_RIP) == stop && !r->overflow;
@@ -209,73 +166,29 @@ static bool run_program(const struct program *p, int scenario, struct run *r)
 	return ok;
 }
 
-// The machine's memory as dump pages: the image (unless @with_image is
-// false: a dump that lacks it) and every stack page the run wrote.
-static size_t collect_pages(struct run *r, bool with_image, struct bc_fixture_blob *blobs,
-			    uint8_t *buf, size_t max)
-{
-	size_t n = 0;
-	if (with_image) {
-		blobs[n++] = (struct bc_fixture_blob){ CALLCHAIN_IMAGE_BASE, r->prog->image,
-						       r->prog->image_size };
-	}
-	const uint64_t ranges[2][2] = {
-		{ CALLCHAIN_STACK_TOP - CALLCHAIN_STACK_SIZE, CALLCHAIN_STACK_TOP },
-		{ CALLCHAIN_IST_TOP - CALLCHAIN_IST_SIZE, CALLCHAIN_IST_TOP },
-	};
-	static const uint8_t zero_page[PAGE];
-	for (int i = 0; i < 2; i++) {
-		for (uint64_t va = ranges[i][0]; va < ranges[i][1] && n < max; va += PAGE) {
-			uint8_t *page = buf + n * PAGE;
-			if (uc_mem_read(r->uc, va, page, PAGE) != UC_ERR_OK ||
-			    !memcmp(page, zero_page, PAGE))
-				continue;  // never touched: not in the dump
-			blobs[n++] = (struct bc_fixture_blob){ va, page, PAGE };
-		}
-	}
-	return n;
-}
-
 enum { MAX_BLOBS = 256 };
 
-struct emulated_dump {
-	uint8_t *bytes;
-	size_t size;
-	struct bc_target *target;
-};
-
+// The machine as a dump: the image (unless @with_image is false: a dump
+// that lacks it) and every stack page the run wrote, on both stacks.
 static struct bc_error *make_dump(struct run *r, enum bc_fixture_format format, bool with_image,
-				  struct emulated_dump *d)
+				  struct emu_dump *d)
 {
 	static struct bc_fixture_blob blobs[MAX_BLOBS];
-	uint8_t *pages = malloc((size_t)MAX_BLOBS * PAGE);
+	uint8_t *pages = malloc((size_t)MAX_BLOBS * EMU_PAGE);
 	if (!pages)
 		return &bc_enomem;
-	struct bc_fixture_module module = {
-		"callchain-x64.dll", "\\SystemRoot\\System32\\drivers\\callchain-x64.dll",
-		CALLCHAIN_IMAGE_BASE, r->prog->image_size, r->prog->timestamp, r->prog->checksum,
-		0x49104000, true, false,
-	};
+	const struct emu_image *img = &r->prog->image;
+	size_t n = 0;
+	if (with_image)
+		blobs[n++] = (struct bc_fixture_blob){ img->base, img->bytes, img->size };
+	n = emu_written_pages(r->uc, CALLCHAIN_STACK_TOP - CALLCHAIN_STACK_SIZE,
+			      CALLCHAIN_STACK_TOP, blobs, n, MAX_BLOBS, pages);
+	n = emu_written_pages(r->uc, CALLCHAIN_IST_TOP - CALLCHAIN_IST_SIZE, CALLCHAIN_IST_TOP,
+			      blobs, n, MAX_BLOBS, pages);
 	struct bc_context context = { .machine = BC_MACHINE_X64, .x64 = r->regs };
-	struct bc_fixture_spec spec = {
-		.format = format,
-		.blobs = blobs,
-		.blob_count = collect_pages(r, with_image, blobs, pages, MAX_BLOBS),
-		.extra_modules = &module,
-		.extra_module_count = 1,
-		.context = &context,
-	};
-	struct bc_error *err = bc_fixture_build(&spec, NULL, &d->bytes, &d->size);
+	struct bc_error *err = emu_open_dump(format, BC_FIXTURE_X64, img, blobs, n, &context, d);
 	free(pages);
-	if (!err)
-		err = bc_target_open_memory(d->bytes, d->size, "emulated.dmp", &d->target);
 	return err;
-}
-
-static void close_dump(struct emulated_dump *d)
-{
-	bc_target_close(d->target);
-	free(d->bytes);
 }
 
 static uint64_t nonvolatile_of(const struct bc_context_x64 *c, int i)
@@ -325,17 +238,6 @@ static void check_walk(const struct run *r, const struct bc_stack *s, uint64_t t
 	CHECK_EQ(s->end, BC_STACK_END_ZERO_IP);
 }
 
-static bool have_program(struct program *p)
-{
-	struct bc_error *err = load_program(p);
-	if (!err)
-		return true;
-	printf("# skipped: %s (built by tests/fixtures/unwind with clang and lld-link)\n",
-	       err->message);
-	bc_error_destroy(err);
-	free(p->image);
-	return false;
-}
 
 // The handler's KTRAP_FRAME is its stack pointer after the prolog: where it
 // was when it made the call recorded right after the machine frame. 0 when
@@ -362,13 +264,13 @@ static void check_scenario(int scenario, enum bc_fixture_format format, size_t m
 	struct run r;
 	bool ran = run_program(&p, scenario, &r);
 	if (!ran) {
-		free(p.image);
+		emu_free_image(&p.image);
 		uc_close(r.uc);
 		TEST_FAIL_AT("the program did not reach its stop for scenario %d", scenario);
 		return;
 	}
 	uint64_t trap_frame = true_trap_frame(&r, NULL);
-	struct emulated_dump d = { 0 };
+	struct emu_dump d = { 0 };
 	struct bc_error *err = make_dump(&r, format, true, &d);
 	struct bc_stack s = { 0 };
 	if (!err)
@@ -381,9 +283,9 @@ static void check_scenario(int scenario, enum bc_fixture_format format, size_t m
 		check_walk(&r, &s, trap_frame);
 	}
 	bc_stack_free(&s);
-	close_dump(&d);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 TEST(leaf_under_chained_xmm_large_and_frame_pointer_functions)
@@ -424,7 +326,7 @@ TEST(unwind_data_from_the_image_file_when_the_dump_lacks_the_image)
 	struct run r;
 	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
 	uint64_t trap_frame = true_trap_frame(&r, NULL);
-	struct emulated_dump d = { 0 };
+	struct emu_dump d = { 0 };
 	struct bc_stack s = { 0 };
 	char dir[1024];
 	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
@@ -448,9 +350,9 @@ TEST(unwind_data_from_the_image_file_when_the_dump_lacks_the_image)
 		check_walk(&r, &s, trap_frame);
 	}
 	bc_stack_free(&s);
-	close_dump(&d);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 // Neither the dump nor the symbol path has the image: the walk scans the
@@ -463,7 +365,7 @@ TEST(without_unwind_data_frames_are_found_by_scanning_and_marked)
 		SKIP("callchain-x64.dll not built");
 	struct run r;
 	REQUIRE(run_program(&p, CALLCHAIN_RUN_LEAF, &r));
-	struct emulated_dump d = { 0 };
+	struct emu_dump d = { 0 };
 	struct bc_stack s = { 0 };
 	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, false, &d);
 	if (!err)
@@ -484,9 +386,9 @@ TEST(without_unwind_data_frames_are_found_by_scanning_and_marked)
 		}
 	}
 	bc_stack_free(&s);
-	close_dump(&d);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 // The handler's KTRAP_FRAME read back as registers: what the simulated
@@ -503,7 +405,7 @@ TEST(trap_frame_registers_are_the_interrupted_ones)
 	uint64_t trap_frame = true_trap_frame(&r, &trap_index);
 	REQUIRE(trap_frame != 0);
 	const struct true_frame *trap = &r.calls[trap_index];
-	struct emulated_dump d = { 0 };
+	struct emu_dump d = { 0 };
 	struct bc_trap_frame tf;
 	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &d);
 	if (!err)
@@ -522,9 +424,9 @@ TEST(trap_frame_registers_are_the_interrupted_ones)
 		CHECK(tf.kernel_mode);
 		CHECK(!tf.from_symbols);  // no symbols for nt in this dump: built-in offsets
 	}
-	close_dump(&d);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 static char *run_cli(const char *dump, const char *commands)
@@ -569,7 +471,7 @@ TEST(cli_kv_frame_trap_and_k_equals_show_the_true_values)
 	REQUIRE(run_program(&p, CALLCHAIN_RUN_DOUBLE_FAULT, &r));
 	size_t trap_index = 0;
 	uint64_t trap_frame = true_trap_frame(&r, &trap_index);
-	struct emulated_dump d = { 0 };
+	struct emu_dump d = { 0 };
 	struct bc_error *err = make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &d);
 	char path[] = "/tmp/bugcheck-emulated-XXXXXX";
 	int fd = err ? -1 : mkstemp(path);
@@ -628,9 +530,9 @@ TEST(cli_kv_frame_trap_and_k_equals_show_the_true_values)
 	}
 	if (fd >= 0)
 		unlink(path);
-	close_dump(&d);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 // The chained part's return address lies in the out-of-line block: its
@@ -647,7 +549,7 @@ TEST(the_chained_entry_is_the_one_covering_the_call)
 		seen |= r.calls[i].ip == p.chained_call_return;
 	CHECK(seen);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 TEST_MAIN()

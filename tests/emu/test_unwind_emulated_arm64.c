@@ -12,13 +12,12 @@
 #include <unicorn/unicorn.h>
 
 #include "bugcheck/bugcheck.h"
-#include "bugcheck/pe.h"
 #include "bugcheck/stack.h"
 #include "callchain.h"
-#include "mkdump.h"
+#include "emu_support.h"
 #include "test.h"
 
-enum { MAX_CALLS = 32, PAGE = 0x1000, SAVED = 11 /* x19..x29 */ };
+enum { MAX_CALLS = 32, SAVED = 11 /* x19..x29 */ };
 
 struct call {
 	uint64_t return_address, sp;
@@ -34,8 +33,7 @@ struct run {
 };
 
 struct program {
-	uint8_t *image;
-	uint32_t image_size, timestamp, checksum;
+	struct emu_image image;
 	uint64_t entry, stop;
 };
 
@@ -75,52 +73,11 @@ static void on_instruction(uc_engine *uc, uint64_t address, uint32_t size, void 
 
 static bool load_program(struct program *p)
 {
-	const char *dir = getenv("BC_BINARY_DIR");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/unwind-fixtures/callchain-arm64.dll", dir ? dir : "build");
 	memset(p, 0, sizeof(*p));
-	struct bc_pe *pe;
-	struct bc_error *err = bc_pe_open_file(path, &pe);
-	if (err) {
-		printf("# skipped: %s (built by tests/fixtures/unwind)\n", err->message);
-		bc_error_destroy(err);
-		return false;
-	}
-	const struct bc_pe_info *info = bc_pe_info(pe);
-	p->image_size = info->size_of_image;
-	p->timestamp = info->timestamp;
-	p->checksum = info->checksum;
-	p->image = calloc(1, p->image_size);
-	err = p->image && info->image_base == CALLCHAIN_ARM64_IMAGE_BASE
-		      ? bc_pe_read(pe, 0, p->image, info->size_of_headers)
-		      : bc_error_create(BC_ERR_FORMAT, "%s: not the expected fixture", path);
-	for (size_t i = 0; !err && i < bc_pe_section_count(pe); i++) {
-		const struct bc_pe_section *s = bc_pe_section(pe, i);
-		uint32_t n = s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
-		if (s->rva < p->image_size && n <= p->image_size - s->rva)
-			err = bc_pe_read(pe, s->rva, p->image + s->rva, n);
-	}
-	const struct bc_pe_exports *ex = NULL;
-	if (!err)
-		err = bc_pe_exports(pe, &ex);
-	const struct bc_pe_export *entry = ex ? bc_pe_export_by_name(ex, "callchain_arm64_entry")
-					      : NULL;
-	const struct bc_pe_export *stop = ex ? bc_pe_export_by_name(ex, "arm64_stop") : NULL;
-	if (!err && (!entry || !stop))
-		err = bc_error_create(BC_ERR_FORMAT, "%s: exports missing", path);
-	if (!err) {
-		p->entry = CALLCHAIN_ARM64_IMAGE_BASE + entry->rva;
-		p->stop = CALLCHAIN_ARM64_IMAGE_BASE + stop->rva;
-	}
-	bc_pe_close(pe);
-	if (err) {
-		printf("# skipped: %s\n", err->message);
-		bc_error_destroy(err);
-		free(p->image);
-		p->image = NULL;
-		return false;
-	}
-	return true;
+	const struct emu_export wanted[] = { { "callchain_arm64_entry", &p->entry },
+					     { "arm64_stop", &p->stop } };
+	return emu_load_image("callchain-arm64.dll", CALLCHAIN_ARM64_IMAGE_BASE, wanted, 2,
+			      &p->image);
 }
 
 static bool run_program(const struct program *p, struct run *r)
@@ -130,8 +87,8 @@ static bool run_program(const struct program *p, struct run *r)
 		return false;
 	uc_engine *uc = r->uc;
 	uint64_t stack_low = CALLCHAIN_ARM64_STACK_TOP - CALLCHAIN_ARM64_STACK_SIZE;
-	bool ok = uc_mem_map(uc, CALLCHAIN_ARM64_IMAGE_BASE, p->image_size, UC_PROT_ALL) == 0 &&
-		  uc_mem_write(uc, CALLCHAIN_ARM64_IMAGE_BASE, p->image, p->image_size) == 0 &&
+	bool ok = uc_mem_map(uc, CALLCHAIN_ARM64_IMAGE_BASE, p->image.size, UC_PROT_ALL) == 0 &&
+		  uc_mem_write(uc, CALLCHAIN_ARM64_IMAGE_BASE, p->image.bytes, p->image.size) == 0 &&
 		  uc_mem_map(uc, stack_low, CALLCHAIN_ARM64_STACK_SIZE, UC_PROT_ALL) == 0;
 	// The thread's first frame returns to 0 (lr) with fp 0; distinct values
 	// in every callee-saved register show one restored from the wrong slot.
@@ -147,7 +104,7 @@ static bool run_program(const struct program *p, struct run *r)
 	uc_hook hook;
 	ok = ok && uc_hook_add(uc, &hook, UC_HOOK_CODE, on_instruction, r,
 			       CALLCHAIN_ARM64_IMAGE_BASE,
-			       CALLCHAIN_ARM64_IMAGE_BASE + p->image_size - 1) == 0;
+			       CALLCHAIN_ARM64_IMAGE_BASE + p->image.size - 1) == 0;
 	ok = ok && uc_emu_start(uc, p->entry, p->stop, 0, 100000) == 0;
 	ok = ok && reg(uc, UC_ARM64_REG_PC) == p->stop && !r->overflow;
 	struct bc_context_arm64 *c = &r->regs;
@@ -171,35 +128,16 @@ TEST(unwind_gives_the_true_chain_and_callee_saved_registers)
 	REQUIRE(run_program(&p, &r));
 	REQUIRE(r.depth >= 4);  // entry -> one -> two -> three -> arm64_stop
 	static struct bc_fixture_blob blobs[32];
-	static uint8_t pages[16][PAGE];
-	static const uint8_t zero_page[PAGE];
+	static uint8_t pages[32 * EMU_PAGE];
 	size_t n = 0;
-	blobs[n++] = (struct bc_fixture_blob){ CALLCHAIN_ARM64_IMAGE_BASE, p.image, p.image_size };
-	size_t k = 0;
-	for (uint64_t va = CALLCHAIN_ARM64_STACK_TOP - CALLCHAIN_ARM64_STACK_SIZE;
-	     va < CALLCHAIN_ARM64_STACK_TOP && k < 16; va += PAGE) {
-		if (uc_mem_read(r.uc, va, pages[k], PAGE) == 0 && memcmp(pages[k], zero_page, PAGE)) {
-			blobs[n++] = (struct bc_fixture_blob){ va, pages[k], PAGE };
-			k++;
-		}
-	}
-	struct bc_fixture_module module = {
-		"callchain-arm64.dll", "\\SystemRoot\\System32\\drivers\\callchain-arm64.dll",
-		CALLCHAIN_ARM64_IMAGE_BASE, p.image_size, p.timestamp, p.checksum, 0x49104000,
-		true, false,
-	};
+	blobs[n++] = (struct bc_fixture_blob){ p.image.base, p.image.bytes, p.image.size };
+	n = emu_written_pages(r.uc, CALLCHAIN_ARM64_STACK_TOP - CALLCHAIN_ARM64_STACK_SIZE, CALLCHAIN_ARM64_STACK_TOP, blobs, n, 32, pages);
 	struct bc_context context = { .machine = BC_MACHINE_ARM64, .arm64 = r.regs };
-	struct bc_fixture_spec spec = {
-		.machine = BC_FIXTURE_ARM64, .blobs = blobs, .blob_count = n,
-		.extra_modules = &module, .extra_module_count = 1, .context = &context,
-	};
-	uint8_t *bytes = NULL;
-	size_t size;
-	struct bc_target *t = NULL;
+	struct emu_dump d = { 0 };
 	struct bc_stack s = { 0 };
-	struct bc_error *err = bc_fixture_build(&spec, NULL, &bytes, &size);
-	if (!err)
-		err = bc_target_open_memory(bytes, size, "emulated-arm64.dmp", &t);
+	struct bc_error *err = emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_ARM64, &p.image, blobs, n,
+					     &context, &d);
+	struct bc_target *t = d.target;
 	if (!err)
 		err = bc_target_stack(t, bc_target_context(t), 32, &s);
 	if (err) {
@@ -228,10 +166,9 @@ TEST(unwind_gives_the_true_chain_and_callee_saved_registers)
 		}
 	}
 	bc_stack_free(&s);
-	bc_target_close(t);
-	free(bytes);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 TEST_MAIN()

@@ -12,13 +12,12 @@
 #include <unicorn/unicorn.h>
 
 #include "bugcheck/bugcheck.h"
-#include "bugcheck/pe.h"
 #include "bugcheck/stack.h"
 #include "callchain.h"
-#include "mkdump.h"
+#include "emu_support.h"
 #include "test.h"
 
-enum { MAX_CALLS = 32, PAGE = 0x1000 };
+enum { MAX_CALLS = 32 };
 
 struct call {
 	uint32_t return_address, caller_ebp;
@@ -33,9 +32,8 @@ struct run {
 };
 
 struct program {
-	uint8_t *image;
-	uint32_t image_size, timestamp, checksum;
-	uint32_t entry, stop;
+	struct emu_image image;
+	uint64_t entry, stop;  // 32-bit addresses, zero-extended
 };
 
 // The library shows 32-bit kernel addresses sign-extended, like module bases.
@@ -70,51 +68,10 @@ static void on_instruction(uc_engine *uc, uint64_t address, uint32_t size, void 
 
 static bool load_program(struct program *p)
 {
-	const char *dir = getenv("BC_BINARY_DIR");
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/unwind-fixtures/callchain-x86.dll", dir ? dir : "build");
-	struct bc_pe *pe;
-	struct bc_error *err = bc_pe_open_file(path, &pe);
 	memset(p, 0, sizeof(*p));
-	if (err) {
-		printf("# skipped: %s (built by tests/fixtures/unwind)\n", err->message);
-		bc_error_destroy(err);
-		return false;
-	}
-	const struct bc_pe_info *info = bc_pe_info(pe);
-	p->image_size = info->size_of_image;
-	p->timestamp = info->timestamp;
-	p->checksum = info->checksum;
-	p->image = calloc(1, p->image_size);
-	err = p->image && info->image_base == CALLCHAIN_X86_IMAGE_BASE
-		      ? bc_pe_read(pe, 0, p->image, info->size_of_headers)
-		      : bc_error_create(BC_ERR_FORMAT, "%s: not the expected fixture", path);
-	for (size_t i = 0; !err && i < bc_pe_section_count(pe); i++) {
-		const struct bc_pe_section *s = bc_pe_section(pe, i);
-		uint32_t n = s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
-		if (s->rva < p->image_size && n <= p->image_size - s->rva)
-			err = bc_pe_read(pe, s->rva, p->image + s->rva, n);
-	}
-	const struct bc_pe_exports *ex = NULL;
-	if (!err)
-		err = bc_pe_exports(pe, &ex);
-	const struct bc_pe_export *entry = ex ? bc_pe_export_by_name(ex, "callchain_x86_entry") : NULL;
-	const struct bc_pe_export *stop = ex ? bc_pe_export_by_name(ex, "x86_stop_here") : NULL;
-	if (!err && (!entry || !stop))
-		err = bc_error_create(BC_ERR_FORMAT, "%s: exports missing", path);
-	if (!err) {
-		p->entry = CALLCHAIN_X86_IMAGE_BASE + entry->rva;
-		p->stop = CALLCHAIN_X86_IMAGE_BASE + stop->rva;
-	}
-	bc_pe_close(pe);
-	if (err) {
-		printf("# skipped: %s\n", err->message);
-		bc_error_destroy(err);
-		free(p->image);
-		p->image = NULL;
-		return false;
-	}
-	return true;
+	const struct emu_export wanted[] = { { "callchain_x86_entry", &p->entry },
+					     { "x86_stop_here", &p->stop } };
+	return emu_load_image("callchain-x86.dll", CALLCHAIN_X86_IMAGE_BASE, wanted, 2, &p->image);
 }
 
 static bool run_program(const struct program *p, struct run *r)
@@ -124,8 +81,8 @@ static bool run_program(const struct program *p, struct run *r)
 		return false;
 	uc_engine *uc = r->uc;
 	uint32_t stack_low = CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE;
-	bool ok = uc_mem_map(uc, CALLCHAIN_X86_IMAGE_BASE, p->image_size, UC_PROT_ALL) == 0 &&
-		  uc_mem_write(uc, CALLCHAIN_X86_IMAGE_BASE, p->image, p->image_size) == 0 &&
+	bool ok = uc_mem_map(uc, CALLCHAIN_X86_IMAGE_BASE, p->image.size, UC_PROT_ALL) == 0 &&
+		  uc_mem_write(uc, CALLCHAIN_X86_IMAGE_BASE, p->image.bytes, p->image.size) == 0 &&
 		  uc_mem_map(uc, stack_low, CALLCHAIN_X86_STACK_SIZE, UC_PROT_ALL) == 0;
 	// The thread's first frame: return address 0, argument 1, EBP 0.
 	uint32_t esp = CALLCHAIN_X86_STACK_TOP - 0x100, words[2] = { 0, 1 }, zero = 0;
@@ -134,7 +91,7 @@ static bool run_program(const struct program *p, struct run *r)
 	uc_reg_write(uc, UC_X86_REG_EBP, &zero);
 	uc_hook hook;
 	ok = ok && uc_hook_add(uc, &hook, UC_HOOK_CODE, on_instruction, r, CALLCHAIN_X86_IMAGE_BASE,
-			       CALLCHAIN_X86_IMAGE_BASE + p->image_size - 1) == 0;
+			       CALLCHAIN_X86_IMAGE_BASE + p->image.size - 1) == 0;
 	ok = ok && uc_emu_start(uc, p->entry, p->stop, 0, 100000) == 0;
 	ok = ok && reg32(uc, UC_X86_REG_EIP) == p->stop && !r->overflow;
 	struct bc_context_x86 *c = &r->regs;
@@ -143,7 +100,7 @@ static bool run_program(const struct program *p, struct run *r)
 	c->ecx = reg32(uc, UC_X86_REG_ECX), c->edx = reg32(uc, UC_X86_REG_EDX);
 	c->esi = reg32(uc, UC_X86_REG_ESI), c->edi = reg32(uc, UC_X86_REG_EDI);
 	c->ebp = reg32(uc, UC_X86_REG_EBP), c->esp = reg32(uc, UC_X86_REG_ESP);
-	c->eip = p->stop, c->eflags = reg32(uc, UC_X86_REG_EFLAGS);
+	c->eip = (uint32_t)p->stop, c->eflags = reg32(uc, UC_X86_REG_EFLAGS);
 	c->cs = 0x8, c->ss = 0x10, c->ds = c->es = 0x23, c->fs = 0x30;
 	return ok;
 }
@@ -158,34 +115,16 @@ TEST(ebp_chain_is_the_true_call_chain)
 	REQUIRE(r.depth >= 4);  // entry, x86_one, x86_two, x86_three -> x86_stop_fn
 	// Dump pages: the image and every stack page the run wrote.
 	static struct bc_fixture_blob blobs[32];
-	static uint8_t pages[16][PAGE];
+	static uint8_t pages[32 * EMU_PAGE];
 	size_t n = 0;
-	blobs[n++] = (struct bc_fixture_blob){ CALLCHAIN_X86_IMAGE_BASE, p.image, p.image_size };
-	static const uint8_t zero_page[PAGE];
-	for (uint32_t va = CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE, k = 0;
-	     va < CALLCHAIN_X86_STACK_TOP && k < 16; va += PAGE) {
-		if (uc_mem_read(r.uc, va, pages[k], PAGE) == 0 && memcmp(pages[k], zero_page, PAGE)) {
-			blobs[n++] = (struct bc_fixture_blob){ va, pages[k], PAGE };
-			k++;
-		}
-	}
-	struct bc_fixture_module module = {
-		"callchain-x86.dll", "\\SystemRoot\\System32\\drivers\\callchain-x86.dll",
-		CALLCHAIN_X86_IMAGE_BASE, p.image_size, p.timestamp, p.checksum, 0x49104000,
-		true, false,
-	};
+	blobs[n++] = (struct bc_fixture_blob){ p.image.base, p.image.bytes, p.image.size };
+	n = emu_written_pages(r.uc, CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE, CALLCHAIN_X86_STACK_TOP, blobs, n, 32, pages);
 	struct bc_context context = { .machine = BC_MACHINE_X86, .x86 = r.regs };
-	struct bc_fixture_spec spec = {
-		.machine = BC_FIXTURE_X86_PAE, .blobs = blobs, .blob_count = n,
-		.extra_modules = &module, .extra_module_count = 1, .context = &context,
-	};
-	uint8_t *bytes = NULL;
-	size_t size;
-	struct bc_target *t = NULL;
+	struct emu_dump d = { 0 };
 	struct bc_stack s = { 0 };
-	struct bc_error *err = bc_fixture_build(&spec, NULL, &bytes, &size);
-	if (!err)
-		err = bc_target_open_memory(bytes, size, "emulated-x86.dmp", &t);
+	struct bc_error *err = emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_X86_PAE, &p.image, blobs, n,
+					     &context, &d);
+	struct bc_target *t = d.target;
 	if (!err)
 		err = bc_target_stack(t, bc_target_context(t), 32, &s);
 	if (err) {
@@ -194,7 +133,7 @@ TEST(ebp_chain_is_the_true_call_chain)
 	} else {
 		// Frame 0 is the stop; frame i is the caller of call depth - i, with
 		// that caller's EBP as its ChildEBP.
-		CHECK_EQ(s.frames[0].ip, sx(p.stop));
+		CHECK_EQ(s.frames[0].ip, sx((uint32_t)p.stop));
 		CHECK_EQ(s.frames[0].sp, sx(r.regs.ebp));
 		if (s.count != r.depth + 1)
 			TEST_FAIL_AT("%zu frames, the program had %zu (%s)", s.count, r.depth + 1,
@@ -210,10 +149,9 @@ TEST(ebp_chain_is_the_true_call_chain)
 		}
 	}
 	bc_stack_free(&s);
-	bc_target_close(t);
-	free(bytes);
+	emu_close_dump(&d);
 	uc_close(r.uc);
-	free(p.image);
+	emu_free_image(&p.image);
 }
 
 TEST_MAIN()
