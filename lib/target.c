@@ -263,6 +263,16 @@ BC_PUBLIC uint32_t bc_target_current_processor(const struct bc_target *t)
 	return t->current_processor;
 }
 
+BC_PUBLIC uint64_t bc_target_current_thread(const struct bc_target *t)
+{
+	return t->current_thread;
+}
+
+BC_PUBLIC uint64_t bc_target_current_process(const struct bc_target *t)
+{
+	return t->current_process;
+}
+
 BC_PUBLIC const struct bc_kdbg *bc_target_kdbg(const struct bc_target *t)
 {
 	return &t->kdbg;

@@ -50,6 +50,8 @@ struct bc_target {
 	uint64_t context_file_offset;
 	struct bc_kdbg kdbg;
 	uint32_t current_processor;
+	uint64_t current_thread;   ///< ETHREAD VA of the bug-checking thread, 0 if unknown
+	uint64_t current_process;  ///< its EPROCESS (KTHREAD.ApcState.Process), 0 if unknown
 	uint32_t header_size;  ///< 0x2000 (64-bit) or 0x1000 (32-bit)
 
 	// Memory: exactly one of these is in use.

@@ -14,6 +14,7 @@
 #include "bugcheck/disasm.h"
 #include "bugcheck/error.h"
 #include "bugcheck/expr.h"
+#include "bugcheck/kobj.h"
 #include "bugcheck/stack.h"
 #include "bugcheck/symbols.h"
 #include "bugcheck/sympath.h"

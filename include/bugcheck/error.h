@@ -39,6 +39,7 @@ enum bc_error_code {
 	BC_ERR_UNSUPPORTED,  ///< a valid input this version cannot handle
 	BC_ERR_INVALID_ARG,  ///< the caller passed something unusable
 	BC_ERR_STOP,         ///< iteration ended on purpose
+	BC_ERR_NEEDS_SYMBOLS,  ///< a kernel layout is unknown without the kernel's types
 };
 
 /** Why a memory read failed (BC_ERR_FAULT). */

@@ -215,6 +215,12 @@ BC_PUBLIC const struct bc_context *bc_target_context(const struct bc_target *tar
 
 /** The processor that bug-checked (from the KPRCB copy), or 0 if unknown. */
 BC_PUBLIC uint32_t bc_target_current_processor(const struct bc_target *target);
+/**
+ * The bug-checking thread's ETHREAD and its process's EPROCESS (VAs), as the
+ * dump records them (a small memory dump's KPRCB and ETHREAD copies), or 0.
+ */
+BC_PUBLIC uint64_t bc_target_current_thread(const struct bc_target *target);
+BC_PUBLIC uint64_t bc_target_current_process(const struct bc_target *target);
 
 BC_PUBLIC const struct bc_kdbg *bc_target_kdbg(const struct bc_target *target);
 

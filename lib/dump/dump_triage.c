@@ -167,6 +167,7 @@ static void add_thread_and_process(struct bc_target *t)
 	    bc_span_ptr(f, (uint64_t)tr->prcb_offset + kd->offset_prcb_current_thread, ps, &thread) &&
 	    thread) {
 		thread = extend(t, thread);
+		t->current_thread = thread;
 		bc_target_add_region(t, thread, kd->size_ethread, tr->thread_offset,
 				     "current thread (ETHREAD copy)");
 	}
@@ -176,6 +177,7 @@ static void add_thread_and_process(struct bc_target *t)
 			&process) &&
 	    process) {
 		process = extend(t, process);
+		t->current_process = process;
 		bc_target_add_region(t, process, kd->size_eprocess, tr->process_offset,
 				     "current process (EPROCESS copy)");
 	}

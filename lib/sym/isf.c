@@ -289,6 +289,19 @@ static struct bc_error *isf_type(struct bc_symtab *tab, uint32_t id, const struc
 			materialize_base(it);
 	}
 	it->materialized = true;
+	if (it->t.kind == BC_TYPE_ARRAY && !it->t.size && it->t.count) {
+		// ISF descriptors give arrays a count, not a size: count x the element's
+		// size, once the element is known (nesting is bounded by descriptor depth).
+		const struct bc_type *element;
+		uint32_t element_id = it->t.target_id;
+		uint64_t count = it->t.count, size;
+		if (element_id != id && !isf_type(tab, element_id, &element) &&
+		    !__builtin_mul_overflow(element->size, count, &size)) {
+			it = type_at(f, id);
+			it->t.size = size;
+		}
+		it = type_at(f, id);
+	}
 	*ret = &it->t;
 	return NULL;
 }

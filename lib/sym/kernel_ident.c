@@ -328,7 +328,11 @@ BC_PUBLIC struct bc_error *bc_kernel_identify(struct bc_target *target, const ch
 		return NULL;
 	}
 	struct tables ts = { 0 };
-	struct bc_error *err = scan_dir(isf_dir, &ts, 0);
+	// The index is keyed by path: one spelling per table, however the
+	// directory was named (a/../shared and shared must share one index).
+	char *canonical = realpath(isf_dir, NULL);
+	struct bc_error *err = scan_dir(canonical ? canonical : isf_dir, &ts, 0);
+	free(canonical);
 	if (err) {
 		tables_free(&ts);
 		return err;

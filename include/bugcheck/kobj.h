@@ -1,0 +1,79 @@
+/*
+ * bugcheck/kobj.h: kernel structures read by type name and field path.
+ *
+ * Owns the question "where is _KPRCB.CurrentThread in this kernel, how wide
+ * is it, and who says so". The answer comes from the best source at hand:
+ *
+ *   1. the kernel's own types: its PDB, or the ISF table identified for it
+ *      (bugcheck/symbols.h);
+ *   2. the offsets the kernel wrote into its KDDEBUGGER_DATA64 block
+ *      (OffsetPrcbCurrentThread, OffsetKThreadApcProcess, SizePrcb, ...),
+ *      which every dump carries, small memory dumps included;
+ *   3. otherwise BC_ERR_NEEDS_SYMBOLS with a message naming the field
+ *      ("needs symbols for _KPRCB.IpiFrozen"): never a guessed offset.
+ *
+ * Paths name fields through embedded structures: "ApcState.Process",
+ * "ProcessorState.ContextFrame", "Pcb.DirectoryTableBase". Members of
+ * anonymous unions and structures are found as if they were the parent's.
+ * A path never follows a pointer: that is a second read.
+ */
+#ifndef BUGCHECK_KOBJ_H
+#define BUGCHECK_KOBJ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bugcheck/error.h"
+#include "bugcheck/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum bc_layout_source {
+	BC_LAYOUT_TYPES = 1,  ///< the kernel's PDB or ISF types
+	BC_LAYOUT_KDBG,       ///< an offset from KDDEBUGGER_DATA64
+};
+
+/** One field of a kernel structure, as found. */
+struct bc_kfield {
+	uint64_t offset;          ///< bytes from the start of the outermost type
+	uint64_t size;            ///< bytes (a bitfield: its underlying integer's)
+	uint8_t bit_position;     ///< bitfields: first bit
+	uint8_t bit_length;       ///< bitfields: width; 0 for whole fields
+	bool is_pointer;
+	bool is_signed;
+	uint32_t type_id;         ///< the field's type in the kernel's symtab; 0 from KDBG
+	enum bc_layout_source source;
+};
+
+/**
+ * Finds @path in the kernel structure @type ("_KPRCB"; "nt!" is implied).
+ * BC_ERR_NEEDS_SYMBOLS when neither the kernel's types nor KDDEBUGGER_DATA64
+ * know it; BC_ERR_NOT_FOUND when the types exist and have no such field.
+ */
+BC_PUBLIC struct bc_error *bc_kernel_field(struct bc_target *target, const char *type,
+					   const char *path, struct bc_kfield *ret);
+
+/** sizeof(@type) (types, else SizePrcb/SizeEThread/SizeEProcess/SizePcr). */
+BC_PUBLIC struct bc_error *bc_kernel_type_size(struct bc_target *target, const char *type,
+					       uint64_t *size_ret,
+					       enum bc_layout_source *source_ret);
+
+/**
+ * Reads the integer, enum, bitfield or pointer field @path of the @type at
+ * @object. Pointers of 32-bit kernels are sign-extended (as WinDbg shows
+ * them), signed integers sign-extended, bitfields extracted. Fields wider
+ * than 8 bytes are refused (read them at object + offset instead).
+ */
+BC_PUBLIC struct bc_error *bc_kernel_read_field(struct bc_target *target, uint64_t object,
+						const char *type, const char *path,
+						uint64_t *value_ret);
+
+/** "types", "KDDEBUGGER_DATA64". */
+BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
