@@ -32,10 +32,10 @@ TEST(ebp_chain_to_the_end)
 	frame_at(STACK + 0x100, STACK + 0x180, 0x8046a86cu);
 	frame_at(STACK + 0x180, STACK + 0x300, 0x80450bb3u);
 	frame_at(STACK + 0x300, 0, 0x0076fe84u);  // returns to user mode
-	struct bc_unwind_io io = { read_stack, NULL, NULL };
+	struct bc_stackwalk_env env = { .io = { read_stack, NULL, NULL } };
 	struct bc_context_x86 c = { .eip = 0x80401000u, .esp = STACK + 0xf0, .ebp = STACK + 0x100 };
 	struct bc_stack st;
-	REQUIRE_OK(bc_stackwalk_x86(&io, &c, 32, &st));
+	REQUIRE_OK(bc_stackwalk_x86(&env, &c, 32, &st));
 	REQUIRE_EQ(st.count, 4);
 	CHECK_EQ(st.frames[0].ip, 0xffffffff80401000ull);
 	CHECK_EQ(st.frames[0].sp, 0xffffffff00000000ull | (STACK + 0x100));
@@ -52,17 +52,17 @@ TEST(broken_chain_stops_with_a_note)
 {
 	memset(stack_bytes, 0, sizeof(stack_bytes));
 	frame_at(STACK + 0x100, STACK + 0x80, 0x8046a86cu);  // caller EBP below: broken
-	struct bc_unwind_io io = { read_stack, NULL, NULL };
+	struct bc_stackwalk_env env = { .io = { read_stack, NULL, NULL } };
 	struct bc_context_x86 c = { .eip = 0x80401000u, .esp = STACK + 0xf0, .ebp = STACK + 0x100 };
 	struct bc_stack st;
-	REQUIRE_OK(bc_stackwalk_x86(&io, &c, 32, &st));
+	REQUIRE_OK(bc_stackwalk_x86(&env, &c, 32, &st));
 	CHECK_EQ(st.count, 2);
 	CHECK_EQ(st.end, BC_STACK_END_SP_BACKWARDS);
 	CHECK_CONTAINS(st.note, "backwards");
 	bc_stack_free(&st);
 	// An EBP outside readable memory.
 	c.ebp = 0x10;
-	REQUIRE_OK(bc_stackwalk_x86(&io, &c, 32, &st));
+	REQUIRE_OK(bc_stackwalk_x86(&env, &c, 32, &st));
 	CHECK_EQ(st.count, 1);
 	CHECK_EQ(st.end, BC_STACK_END_READ_FAILED);
 	bc_stack_free(&st);
