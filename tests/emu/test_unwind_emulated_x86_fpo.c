@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
+#include <unistd.h>
 
 #include "bugcheck/bugcheck.h"
 #include "bugcheck/stack.h"
@@ -229,6 +230,59 @@ TEST(without_the_pdb_the_ebp_chain_loses_frames)
 	for (size_t i = 1; i < s.count; i++)
 		CHECK(s.frames[i].source != BC_FRAME_FPO);
 	printf("# without the PDB: %zu of %zu frames (%s)\n", s.count, r.depth + 1, s.note);
+out:
+	bc_stack_free(&s);
+	emu_close_dump(&d);
+	if (r.uc)
+		uc_close(r.uc);
+	emu_free_image(&p.image);
+}
+
+// kv through the CLI over the same dump written to a file: the FPO notes.
+TEST(kv_shows_the_fpo_notes)
+{
+	struct program p;
+	if (!load_program(&p))
+		SKIP("callchain-fpo-x86.dll not built");
+	const char *exe = getenv("BC_BUGCHECK");
+	struct run r = { 0 };
+	struct emu_dump d = { 0 };
+	struct bc_stack s = { 0 };
+	char path[] = "/tmp/bugcheck-fpo-XXXXXX";
+	int fd = -1;
+	if (!exe) {
+		TEST_FAIL_AT("BC_BUGCHECK is not set (ctest sets it to the built CLI)");
+		goto out;
+	}
+	if (!walk(&p, &r, true, &d, &s))
+		goto out;
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	FILE *f = fdopen(fd, "wb");
+	REQUIRE(f);
+	fwrite(d.bytes, 1, d.size, f);
+	fclose(f);
+	char cmd[4096], dir[1024];
+	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
+		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
+	snprintf(cmd, sizeof(cmd), "'%s' -q -y '%s' -c 'kv' '%s' 2>&1", exe, dir, path);
+	FILE *o = popen(cmd, "r");
+	REQUIRE(o);
+	char out[8192];
+	size_t n = fread(out, 1, sizeof(out) - 1, o);
+	out[n] = 0;
+	pclose(o);
+	unlink(path);
+	printf("%s", out);
+	// From llvm-pdbutil dump --fpo of callchain-fpo-x86.pdb: ebp_b's program
+	// starts "$T0 $ebp 4 + ="; fpo_c's record at its call has 0 locals, 0
+	// params, 8 bytes of saved registers; fpo_a's 12 locals, 8 params, 12 saved.
+	CHECK_CONTAINS(out, "ebp_b+");
+	CHECK_CONTAINS(out, "(FPO: [Non-Fpo])");
+	CHECK_CONTAINS(out, "fpo_c+0x16 (FPO: [0,0,2])");
+	CHECK_CONTAINS(out, "(FPO: [2,3,3])");
+	// Args to Child at ChildEBP + 8: fpo_entry(5) calls fpo_a(5, 6), which calls ebp_b(5, 6, 3).
+	CHECK_CONTAINS(out, "00000005 00000006 00000003 callchain-fpo-x86!ebp_b+");
 out:
 	bc_stack_free(&s);
 	emu_close_dump(&d);
