@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bugcheck/pdb.h"
 #include "cmd.h"
 #include "cmd_expr.h"
 #include "format.h"
@@ -69,6 +70,24 @@ static void print_args(struct bc_session *s, uint64_t sp)
 	fputs(": ", s->out);
 }
 
+// kv's x86 note on the frame's PDB record: "(FPO: [Non-Fpo])" for a standard
+// EBP frame, else [parameters, locals, saved registers] in dwords, with
+// "[Uses EBP]" when an FPO function allocated EBP and "TrapFrame @" (at the
+// frame's ChildEBP) for a trap handler's record (WINDBG_OUTPUT.md 6; the
+// numbers are printed in decimal, as the examples read).
+static void print_fpo(FILE *out, const struct bc_stack_frame *f)
+{
+	const struct bc_frame_fpo *n = &f->fpo;
+	if (n->non_fpo)
+		fputs(" (FPO: [Non-Fpo])", out);
+	else if (n->frame_type == BC_X86_FRAME_TYPE_TRAP)
+		fprintf(out, " (FPO: [%u,%u] TrapFrame @ %08" PRIx32 ")", n->params, n->locals,
+			(uint32_t)f->sp);
+	else
+		fprintf(out, " (FPO: %s[%u,%u,%u])", n->uses_bp ? "[Uses EBP] " : "", n->params,
+			n->locals, n->saved_regs);
+}
+
 // One frame line: Child-SP (ChildEBP), RetAddr, [arguments,] call site.
 static void print_frame(struct bc_session *s, const struct bc_stack_frame *f, bool x86,
 			const struct k_options *o)
@@ -86,6 +105,8 @@ static void print_frame(struct bc_session *s, const struct bc_stack_frame *f, bo
 			print_args(s, f->sp);
 	}
 	call_site(s, f->ip);
+	if (o->verbose && x86 && f->fpo.present)
+		print_fpo(out, f);
 	if (o->verbose && f->trap_frame)
 		fprintf(out, " (TrapFrame @ %s)", bc_fmt_ptr(a, f->trap_frame, 8));
 	fputc('\n', out);

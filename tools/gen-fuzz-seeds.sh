@@ -30,3 +30,9 @@ for dll in "$build"/pe-fixtures/bcfixture-*.dll; do
   cp "$dll" "$out/fuzz_pe/$name"
   head -c 1024 "$dll" > "$out/fuzz_pe/$name-headers"
 done
+# x86 frame records: the FPO fixture's PDB (built by clang and lld-link, with
+# FrameData records) behind the target's selector byte 0.
+mkdir -p "$out/fuzz_pdb_frames"
+if [ -f "$build/unwind-fixtures/callchain-fpo-x86.pdb" ]; then
+  { printf '\x00'; cat "$build/unwind-fixtures/callchain-fpo-x86.pdb"; } > "$out/fuzz_pdb_frames/fpo-x86.pdb"
+fi

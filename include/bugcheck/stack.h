@@ -3,7 +3,8 @@
  *
  * A stack is a list of frames, innermost first, each with the registers the
  * unwinder recovered for it and how it was found: from the starting context,
- * by unwind data (.pdata/UNWIND_INFO, ARM64 .pdata/.xdata), as a leaf, across a machine (trap)
+ * by unwind data (.pdata/UNWIND_INFO, ARM64 .pdata/.xdata), by an x86 PDB's
+ * FPO/FrameData record, as a leaf, across a machine (trap)
  * frame, or by scanning the stack for return addresses when nothing better
  * was available (WinDbg's "Following frames may be wrong").
  *
@@ -12,6 +13,7 @@
 #ifndef BUGCHECK_STACK_H
 #define BUGCHECK_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +31,7 @@ enum bc_frame_source {
 	BC_FRAME_LEAF,          ///< the callee had no unwind data: [rsp] was the return address
 	BC_FRAME_TRAP,          ///< a machine frame (trap/interrupt) gave RIP and RSP
 	BC_FRAME_SCAN,          ///< found by scanning the stack: may be wrong
+	BC_FRAME_FPO,           ///< x86: the callee's PDB FPO/FrameData record gave this frame
 };
 
 enum bc_stack_end {
@@ -43,6 +46,17 @@ enum bc_stack_end {
 	BC_STACK_END_BAD_UNWIND,    ///< unwind data is corrupt
 };
 
+/** x86: the PDB frame record of a frame's function, what `kv` shows as "(FPO: ...)". */
+struct bc_frame_fpo {
+	bool present;           ///< a record covered the frame's address
+	bool frame_data;        ///< a FrameData record (else FPO_DATA)
+	bool non_fpo;           ///< a standard EBP frame: FPO_DATA cbFrame NONFPO, or a
+	                        ///< FrameData program that starts from $ebp
+	bool uses_bp;           ///< FPO_DATA fUseBP: EBP allocated as a general register
+	uint8_t frame_type;     ///< FPO_DATA cbFrame (enum bc_x86_frame_type in bugcheck/pdb.h)
+	uint32_t params, locals, saved_regs;  ///< in dwords, as kv shows them
+};
+
 struct bc_stack_frame {
 	uint64_t ip;              ///< instruction pointer in this frame
 	uint64_t sp;              ///< stack pointer in this frame (WinDbg's Child-SP)
@@ -50,6 +64,7 @@ struct bc_stack_frame {
 	enum bc_frame_source source;
 	uint64_t trap_frame;      ///< BC_FRAME_TRAP on the caller side: KTRAP_FRAME address, else 0
 	struct bc_context context;  ///< registers as recovered (volatile ones may be stale)
+	struct bc_frame_fpo fpo;    ///< x86 only; zero elsewhere
 };
 
 struct bc_stack {
@@ -64,7 +79,8 @@ struct bc_stack {
  * at most @max_frames frames. Unwind data comes from each module's image in
  * dump memory, else from its image file found through the symbol path.
  * Failing to go on is not an error: the walk ends with a reason and note.
- * x64 and ARM64 by unwind data, x86 by the EBP chain; BC_ERR_UNSUPPORTED
+ * x64 and ARM64 by unwind data, x86 by each module's PDB FPO/FrameData
+ * records where the PDB is found, else by the EBP chain; BC_ERR_UNSUPPORTED
  * for other machines.
  */
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *target, const struct bc_context *start,
@@ -73,7 +89,7 @@ BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *target, const struc
 /** Frees the frames (the struct itself is the caller's). */
 BC_PUBLIC void bc_stack_free(struct bc_stack *stack);
 
-/** "unwind", "leaf", "trap", "scan", "context". */
+/** "unwind", "leaf", "trap", "scan", "context", "fpo". */
 BC_PUBLIC const char *bc_frame_source_name(enum bc_frame_source source);
 
 /** A KTRAP_FRAME decoded into registers (`.trap`, TRAP_FRAME in !analyze). */

@@ -27,8 +27,10 @@ enum {
 	S_PROCREF = 0x1125,
 	S_LPROCREF = 0x1127,
 	// Optional debug header slots (DBI): stream indices.
+	DBG_FPO = 0,
 	DBG_OMAP_FROM_SRC = 4,
 	DBG_SECTION_HDR = 5,
+	DBG_NEW_FPO = 9,
 	DBG_ORIGINAL_SECTION_HDR = 10,
 };
 
@@ -55,6 +57,7 @@ struct pdb {
 	struct bc_symbol_index symbols;
 	char *names;               ///< all public names, NUL-separated (the index borrows them)
 	struct pdb_tpi tpi;        ///< type records, loaded on the first type request
+	struct pdb_frames frames;  ///< x86 FPO/FrameData records, loaded on the first lookup
 	struct pdb_msf_view view;
 };
 
@@ -591,6 +594,7 @@ static void pdb_destroy(struct bc_symtab *tab)
 {
 	struct pdb *p = pdb_of(tab);
 	pdb_tpi_free(&p->tpi);
+	pdb_frames_free(&p->frames);
 	msf_deinit(&p->msf);
 	bc_symbol_index_deinit(&p->symbols);
 	free(p->names);
@@ -666,6 +670,43 @@ BC_PUBLIC struct bc_error *bc_pdb_open_memory(const void *data, size_t size, con
 	}
 	memcpy(p->copy, data, size);
 	return open_span(p, (struct bc_span){ p->copy, size }, what ? what : "<memory>", ret);
+}
+
+// The frame records, loaded on first use; BC_ERR_UNSUPPORTED for other symtabs.
+static struct bc_error *frames_of(struct bc_symtab *tab, struct pdb **ret)
+{
+	if (bc_symtab_kind(tab) != BC_SYMTAB_PDB)
+		return bc_error_create(BC_ERR_UNSUPPORTED, "%s: not a PDB, so no x86 frame records",
+				       bc_symtab_source(tab));
+	struct pdb *p = pdb_of(tab);
+	*ret = p;
+	uint16_t fpo = p->have_dbg ? p->dbg_streams[DBG_FPO] : UINT16_MAX;
+	uint16_t data = p->have_dbg ? p->dbg_streams[DBG_NEW_FPO] : UINT16_MAX;
+	return pdb_frames_ensure(&p->frames, &p->view, p->tab.source, fpo, data);
+}
+
+BC_PUBLIC struct bc_error *bc_pdb_x86_frame(struct bc_symtab *tab, uint64_t rva,
+					    struct bc_x86_frame_info *ret)
+{
+	struct pdb *p;
+	struct bc_error *err = frames_of(tab, &p);
+	return err ? err : pdb_frames_find(&p->frames, rva, ret);
+}
+
+BC_PUBLIC struct bc_error *bc_pdb_x86_frame_each(struct bc_symtab *tab,
+						 bool (*fn)(void *arg,
+							    const struct bc_x86_frame_info *info),
+						 void *arg)
+{
+	struct pdb *p;
+	struct bc_error *err = frames_of(tab, &p);
+	if (err)
+		return err;
+	size_t n = p->frames.data_count + p->frames.fpo_count;
+	for (size_t i = 0; i < n; i++)
+		if (!fn(arg, &p->frames.records[i]))
+			break;
+	return NULL;
 }
 
 BC_PUBLIC struct bc_error *bc_pdb_read_identity(const char *path, struct bc_pdb_identity *ret)

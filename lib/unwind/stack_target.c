@@ -1,8 +1,10 @@
 // Stack walks over a target's modules (bugcheck/stack.h): unwind data from
 // each module's image in dump memory, else from its image file. x64 and
 // ARM64 images both keep their function table in the exception directory;
-// only the entry size (12 and 8 bytes) and the walker differ.
+// only the entry size (12 and 8 bytes) and the walker differ. x86 frame
+// records come from the module's PDB, found through the symbol path.
 #include "base/bytes.h"
+#include "bugcheck/pdb.h"
 #include "bugcheck/pe.h"
 #include "bugcheck/symbols.h"
 #include "sym/modsyms_private.h"
@@ -112,14 +114,29 @@ static bool plausible_return_arm64(void *arg, uint64_t address)
 	       (insn & 0xfffff800u) == 0xd73f0800u;     // blraa, blrab
 }
 
+// x86: the FPO/FrameData record at @address from its module's PDB (loading
+// the module's symbols if they are not yet).
+static struct bc_error *x86_frame(void *arg, uint64_t address, struct bc_x86_frame_info *ret)
+{
+	struct walk *w = arg;
+	size_t index = module_index_at(w->t, address);
+	if (index == SIZE_MAX)
+		return &bc_not_found;
+	const struct bc_module_symbols *ms = bc_target_module_symbols(w->t, index);
+	if (!ms->symtab || bc_symtab_kind(ms->symtab) != BC_SYMTAB_PDB)
+		return &bc_not_found;
+	return bc_pdb_x86_frame(ms->symtab, address - w->t->modules[index].base, ret);
+}
+
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_context *start,
 					   size_t max_frames, struct bc_stack *ret)
 {
 	*ret = (struct bc_stack){ 0 };
 	struct walk w = { t };
 	if (start->machine == BC_MACHINE_X86) {
-		struct bc_unwind_io io = { read_memory, read_image, &w };
-		return bc_stackwalk_x86(&io, &start->x86, max_frames, ret);
+		struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image,
+						plausible_return, &w, x86_frame };
+		return bc_stackwalk_x86(&env, &start->x86, max_frames, ret);
 	}
 	if (start->machine == BC_MACHINE_ARM64) {
 		struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image,

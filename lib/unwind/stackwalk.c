@@ -29,6 +29,7 @@ BC_PUBLIC const char *bc_frame_source_name(enum bc_frame_source source)
 	case BC_FRAME_LEAF: return "leaf";
 	case BC_FRAME_TRAP: return "trap";
 	case BC_FRAME_SCAN: return "scan";
+	case BC_FRAME_FPO: return "fpo";
 	}
 	return "unknown";
 }

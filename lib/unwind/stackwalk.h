@@ -1,6 +1,6 @@
 /*
  * unwind/stackwalk.h: walking a thread's stack frame by frame (x64 and ARM64
- * by unwind data, x86 by the EBP chain).
+ * by unwind data, x86 by PDB FPO/FrameData records and the EBP chain).
  *
  * The walker repeats unwind steps (unwind/unwind_x64.h, unwind_arm64.h) from a starting
  * context and records every frame with how it was found. It knows nothing of
@@ -23,6 +23,7 @@
 #ifndef BC_UNWIND_STACKWALK_H
 #define BC_UNWIND_STACKWALK_H
 
+#include "bugcheck/pdb.h"
 #include "bugcheck/stack.h"
 #include "unwind/unwind_arm64.h"
 #include "unwind/unwind_x64.h"
@@ -43,6 +44,13 @@ struct bc_stackwalk_env {
 	 */
 	bool (*plausible_return)(void *arg, uint64_t address);
 	void *arg;
+	/**
+	 * x86 only: the PDB frame record (FPO_DATA or FrameData) covering
+	 * @address, from the symbols of the module holding it. &bc_not_found when
+	 * there is none (no module, no PDB, no record); other errors (a corrupt
+	 * stream) make the walk use the EBP chain there. NULL: EBP chain only.
+	 */
+	struct bc_error *(*x86_frame)(void *arg, uint64_t address, struct bc_x86_frame_info *ret);
 };
 
 /**
@@ -96,10 +104,18 @@ void bc_stackwalk_end(struct bc_stack *s, enum bc_stack_end end, struct bc_error
 		      const char *fmt, unsigned long long value);
 
 /**
- * Walks an x86 stack by its EBP chain from @start (frames' sp is their EBP,
- * WinDbg's ChildEBP). Reads only stack memory through @io->read_memory.
+ * Walks an x86 stack from @start. Each frame's caller comes from the PDB
+ * record covering the frame's address (@env->x86_frame; the return address
+ * minus 1 for every frame but the first, so a call that ends a function is
+ * looked up in it): a FrameData program, else FPO_DATA sizes; and from the
+ * EBP chain where there is no record or the record says the function keeps
+ * an EBP frame (unwind/stackwalk_x86.c). A frame's sp is WinDbg's ChildEBP:
+ * its EBP for EBP frames, and for the others the same place relative to the
+ * return address (return address slot - 4), where the arguments start 8
+ * bytes above. Reads stack memory through @env->io.read_memory; find_image
+ * is not used.
  */
-struct bc_error *bc_stackwalk_x86(const struct bc_unwind_io *io,
+struct bc_error *bc_stackwalk_x86(const struct bc_stackwalk_env *env,
 				  const struct bc_context_x86 *start, size_t max,
 				  struct bc_stack *ret);
 
