@@ -24,6 +24,8 @@ const struct bc_command bc_commands[] = {
 	  "use the CONTEXT record at an address (e.g. a bug check argument); alone: reset" },
 	{ ".trap", false, cmd_trap, ".trap [ADDRESS]",
 	  "use the registers of the KTRAP_FRAME at an address (e.g. TRAP_FRAME); alone: reset" },
+	{ ".thread", false, cmd_thread, ".thread [ADDRESS]",
+	  "use the registers of a kernel thread (an ETHREAD address); alone: the current thread" },
 	{ ".frame", false, cmd_frame, ".frame [/r] [N]",
 	  "show stack frame N of the current context (/r: its registers as unwound)" },
 	{ ".exr", false, cmd_exr, ".exr ADDRESS | .exr -1",

@@ -91,6 +91,50 @@ int cmd_trap(struct bc_session *s, const char *cmd, const char *args)
 	return 0;
 }
 
+// .thread ADDRESS: the registers a kernel thread resumes with; .thread alone
+// (or 0): back to the thread that bug-checked.
+int cmd_thread(struct bc_session *s, const char *cmd, const char *args)
+{
+	args = skip_blanks(args);
+	uint64_t thread = 0;
+	if (*args) {
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &thread);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+	}
+	if (!thread)
+		thread = bc_target_current_thread(s->target);
+	struct bc_context ctx;
+	if (!thread) {
+		// A dump that does not say which thread bug-checked: its own context is that thread's.
+		const struct bc_context *own = bc_target_context(s->target);
+		if (!own) {
+			fprintf(s->out, "%s: the dump has no register context\n", cmd);
+			return 1;
+		}
+		ctx = *own;
+	} else {
+		struct bc_error *err = bc_target_thread_context(s->target, thread, &ctx);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+	}
+	s->context = ctx;
+	s->has_context = true;
+	s->frame = 0;
+	s->has_next_unassemble = false;
+	if (thread) {
+		char a[24];
+		fprintf(s->out, "Implicit thread is now %s\n",
+			bc_fmt_ptr(a, thread, bc_target_info(s->target)->pointer_size));
+	}
+	return 0;
+}
+
 static const char *exception_name(uint32_t code)
 {
 	switch (code) {

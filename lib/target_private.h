@@ -129,4 +129,12 @@ bool bc_nt_kdbg_decode(uint8_t *block, size_t size, uint64_t ps_loaded_module_li
 /** Walks PsLoadedModuleList and MmUnloadedDrivers (full/kernel dumps). */
 void bc_nt_load_modules(struct bc_target *t);
 
+// Stacks (unwind/stack_target.c).
+/**
+ * Whether @address looks like where a call returns to: inside a loaded
+ * module, just after a call instruction (BL/BLR on ARM64) when the code is
+ * readable. What stack scans and .thread's switch-frame search accept.
+ */
+bool bc_target_is_return_address(struct bc_target *t, uint64_t address);
+
 #endif

@@ -92,6 +92,18 @@ BC_PUBLIC void bc_stack_free(struct bc_stack *stack);
 /** "unwind", "leaf", "trap", "scan", "context", "fpo". */
 BC_PUBLIC const char *bc_frame_source_name(enum bc_frame_source source);
 
+/**
+ * The registers kernel thread @thread (an ETHREAD address) resumes with, for
+ * `.thread`: the dump's own context for the bug-checking thread; for a
+ * switched-out thread, the return address found in the switch frame at
+ * KTHREAD.KernelStack and the stack pointer above it (other registers zero,
+ * for the unwinder to recover). BC_ERR_UNSUPPORTED for a thread running on
+ * another processor; BC_ERR_NEEDS_SYMBOLS when KernelStack's offset is
+ * unknown; a fault when the stack is not in the dump.
+ */
+BC_PUBLIC struct bc_error *bc_target_thread_context(struct bc_target *target, uint64_t thread,
+						    struct bc_context *ret);
+
 /** A KTRAP_FRAME decoded into registers (`.trap`, TRAP_FRAME in !analyze). */
 struct bc_trap_frame {
 	struct bc_context context;  ///< what the frame holds; registers it lacks are zero

@@ -128,6 +128,14 @@ static struct bc_error *x86_frame(void *arg, uint64_t address, struct bc_x86_fra
 	return bc_pdb_x86_frame(ms->symtab, address - w->t->modules[index].base, ret);
 }
 
+bool bc_target_is_return_address(struct bc_target *t, uint64_t address)
+{
+	struct walk w = { t };
+	if (t->info.machine == BC_MACHINE_ARM64)
+		return plausible_return_arm64(&w, address);
+	return plausible_return(&w, address);
+}
+
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_context *start,
 					   size_t max_frames, struct bc_stack *ret)
 {

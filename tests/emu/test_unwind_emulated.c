@@ -43,7 +43,7 @@ struct true_frame {
 struct program {
 	struct emu_image image;
 	uint64_t entry, leaf_stop, epilog_add, epilog_pop, prolog_stop, trap_point;
-	uint64_t chained_call_return;
+	uint64_t chained_call_return, switch_stop;
 };
 
 struct run {
@@ -102,6 +102,7 @@ static bool have_program(struct program *p)
 		{ "asm_epilog_add", &p->epilog_add },   { "asm_epilog_pop", &p->epilog_pop },
 		{ "asm_prolog_stop", &p->prolog_stop }, { "asm_trap_point", &p->trap_point },
 		{ "asm_chained_call_return", &p->chained_call_return },
+		{ "asm_switch_stop", &p->switch_stop },
 	};
 	return emu_load_image("callchain-x64.dll", CALLCHAIN_IMAGE_BASE, wanted,
 			      sizeof(wanted) / sizeof(wanted[0]), &p->image);
@@ -113,6 +114,7 @@ static uint64_t stop_for(const struct program *p, int scenario)
 	case CALLCHAIN_RUN_EPILOG_ADD: return p->epilog_add;
 	case CALLCHAIN_RUN_EPILOG_POP: return p->epilog_pop;
 	case CALLCHAIN_RUN_PROLOG: return p->prolog_stop;
+	case CALLCHAIN_RUN_SWITCH: return p->switch_stop;
 	default: return p->leaf_stop;
 	}
 }
@@ -169,9 +171,11 @@ static bool run_program(const struct program *p, int scenario, struct run *r)
 enum { MAX_BLOBS = 256 };
 
 // The machine as a dump: the image (unless @with_image is false: a dump
-// that lacks it) and every stack page the run wrote, on both stacks.
-static struct bc_error *make_dump(struct run *r, enum bc_fixture_format format, bool with_image,
-				  struct emu_dump *d)
+// that lacks it), every stack page the run wrote, on both stacks, and
+// @extra (a page the test made) when not NULL.
+static struct bc_error *make_dump_with(struct run *r, enum bc_fixture_format format,
+				       bool with_image, const struct bc_fixture_blob *extra,
+				       struct emu_dump *d)
 {
 	static struct bc_fixture_blob blobs[MAX_BLOBS];
 	uint8_t *pages = malloc((size_t)MAX_BLOBS * EMU_PAGE);
@@ -185,10 +189,18 @@ static struct bc_error *make_dump(struct run *r, enum bc_fixture_format format, 
 			      CALLCHAIN_STACK_TOP, blobs, n, MAX_BLOBS, pages);
 	n = emu_written_pages(r->uc, CALLCHAIN_IST_TOP - CALLCHAIN_IST_SIZE, CALLCHAIN_IST_TOP,
 			      blobs, n, MAX_BLOBS, pages);
+	if (extra && n < MAX_BLOBS)
+		blobs[n++] = *extra;
 	struct bc_context context = { .machine = BC_MACHINE_X64, .x64 = r->regs };
 	struct bc_error *err = emu_open_dump(format, BC_FIXTURE_X64, img, blobs, n, &context, d);
 	free(pages);
 	return err;
+}
+
+static struct bc_error *make_dump(struct run *r, enum bc_fixture_format format, bool with_image,
+				  struct emu_dump *d)
+{
+	return make_dump_with(r, format, with_image, NULL, d);
 }
 
 static uint64_t nonvolatile_of(const struct bc_context_x64 *c, int i)
@@ -530,6 +542,82 @@ TEST(cli_kv_frame_trap_and_k_equals_show_the_true_values)
 	}
 	if (fd >= 0)
 		unlink(path);
+	emu_close_dump(&d);
+	uc_close(r.uc);
+	emu_free_image(&p.image);
+}
+
+// .thread on a switched-out thread: the program stops the way the kernel's
+// context switch leaves a thread (a switch frame at RSP, which it stores as
+// KTHREAD.KernelStack). A second thread's ETHREAD holds that KernelStack at
+// the offset the dump's KDDEBUGGER_DATA64 declares; its registers must be
+// the return into the switching function and the stack above it, and the
+// walk from there the recorded chain, with the registers that function
+// saved recovered for its caller.
+TEST(a_switched_out_thread_resumes_after_its_switch_frame)
+{
+	struct program p;
+	if (!have_program(&p))
+		SKIP("callchain-x64.dll not built");
+	struct run r;
+	REQUIRE(run_program(&p, CALLCHAIN_RUN_SWITCH, &r));
+	REQUIRE(r.depth >= 3);
+	// The writer's KTHREAD.KernelStack offset, as any dump of it declares.
+	struct emu_dump probe = { 0 };
+	REQUIRE_OK(make_dump(&r, BC_FIXTURE_BITMAP_KERNEL, true, &probe));
+	uint16_t kernel_stack_offset = bc_target_kdbg(probe.target)->offset_kthread_kernel_stack;
+	emu_close_dump(&probe);
+	REQUIRE(kernel_stack_offset != 0 && kernel_stack_offset + 8u <= EMU_PAGE);
+	static uint8_t thread_page[EMU_PAGE];
+	memset(thread_page, 0, sizeof(thread_page));
+	for (int i = 0; i < 8; i++)
+		thread_page[kernel_stack_offset + i] = (uint8_t)(r.regs.rsp >> (8 * i));
+	struct bc_fixture_blob thread = { CALLCHAIN_THREAD_VA, thread_page, EMU_PAGE };
+	struct emu_dump d = { 0 };
+	struct bc_stack s = { 0 };
+	struct bc_context ctx;
+	struct bc_error *err = make_dump_with(&r, BC_FIXTURE_BITMAP_KERNEL, true, &thread, &d);
+	if (!err)
+		err = bc_target_thread_context(d.target, CALLCHAIN_THREAD_VA, &ctx);
+	if (!err)
+		err = bc_target_stack(d.target, &ctx, 64, &s);
+	if (err) {
+		TEST_FAIL_AT("%s", err->message);
+		bc_error_destroy(err);
+	} else {
+		const struct true_frame *innermost = &r.calls[r.depth - 1];
+		CHECK_EQ(ctx.x64.rip, innermost->ip);
+		CHECK_EQ(ctx.x64.rsp, innermost->sp);
+		CHECK_EQ(s.count, r.depth);
+		for (size_t i = 0; i < s.count && i < r.depth; i++) {
+			const struct true_frame *want = &r.calls[r.depth - 1 - i];
+			if (s.frames[i].ip != want->ip || s.frames[i].sp != want->sp)
+				TEST_FAIL_AT("frame %zu: ip %" PRIx64 " sp %" PRIx64 ", the program "
+					     "was at ip %" PRIx64 " sp %" PRIx64, i, s.frames[i].ip,
+					     s.frames[i].sp, want->ip, want->sp);
+		}
+		// The switching function pushed its caller's rbp and rsi.
+		if (s.count >= 2) {
+			const struct true_frame *caller = &r.calls[r.depth - 2];
+			CHECK_EQ(s.frames[1].context.x64.rbp, caller->nonvolatile[1]);
+			CHECK_EQ(s.frames[1].context.x64.rsi, caller->nonvolatile[2]);
+		}
+		CHECK_EQ(s.end, BC_STACK_END_ZERO_IP);
+	}
+	// A thread whose KernelStack holds no return address is refused, not guessed at.
+	if (!err) {
+		uint64_t top = CALLCHAIN_STACK_TOP - 0x100;  // the zeroed words above the first frame
+		for (int i = 0; i < 8; i++)
+			thread_page[kernel_stack_offset + i] = (uint8_t)(top >> (8 * i));
+		struct emu_dump bad = { 0 };
+		REQUIRE_OK(make_dump_with(&r, BC_FIXTURE_BITMAP_KERNEL, true, &thread, &bad));
+		struct bc_error *e = bc_target_thread_context(bad.target, CALLCHAIN_THREAD_VA, &ctx);
+		REQUIRE(e != NULL);
+		CHECK_CONTAINS(e->message, "no return address");
+		bc_error_destroy(e);
+		emu_close_dump(&bad);
+	}
+	bc_stack_free(&s);
 	emu_close_dump(&d);
 	uc_close(r.uc);
 	emu_free_image(&p.image);
