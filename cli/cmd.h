@@ -53,6 +53,14 @@ void bc_cmd_print_context(struct bc_session *s, bool trap_frame);
 /** One disassembly line, "fffff805`28f293cb 8b01            mov     eax,dword ptr [rcx]", no newline. */
 void bc_cmd_print_instruction(struct bc_session *s, const struct bc_insn *insn);
 
+struct bc_frame_param;
+/**
+ * A parameter's value as kp shows it: "0n-7", "0x218", "0xfffff805`12340000",
+ * "BLUE (0n6)", "struct _POINT", "<Value unavailable error>".
+ */
+void bc_cmd_format_param_value(struct bc_session *s, const struct bc_frame_param *p, char *buf,
+			       size_t size);
+
 /** "(pdb symbols)", "(deferred)", ... as lm shows them. */
 const char *bc_cmd_symbol_state(enum bc_symbol_state st);
 

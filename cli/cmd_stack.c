@@ -1,26 +1,153 @@
-// k, kn, kb, kv, kL [COUNT]: the current context's call stack, WinDbg's layout
-// (WINDBG_OUTPUT.md section 6):
+// k, kn, kb, kv, kp, kP, kL [COUNT]: the current context's call stack, WinDbg's
+// layout (WINDBG_OUTPUT.md section 6):
 //
 //    # Child-SP          RetAddr               Call Site
 //   00 ffffa704`eeb6bc88 fffff807`5c01faa9     nt!KeBugCheckEx
+//
+// kp adds the parameters of frames whose module has private symbols
+// (bugcheck/frame_params.h): "HEVD!Trigger(void * UserBuffer = 0x000d0dec,
+// unsigned long Size = 0x218)+0x13f"; kP puts each on its own line.
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bugcheck/pdb.h"
+#include "bugcheck/frame_params.h"
 #include "cmd.h"
 #include "cmd_expr.h"
 #include "format.h"
 
 enum { DEFAULT_FRAMES = 0x14, MAX_FRAMES = 0x400 };
 
+enum k_params { K_NO_PARAMS, K_PARAMS, K_PARAMS_LINES };
+
 struct k_options {
 	bool numbers, args, verbose;
+	enum k_params params;      ///< kp: on the call site's line; kP: one line each
 	uint64_t count;
 	bool has_start;             ///< k = BASE STACK IP
 	uint64_t base, stack, ip;
 };
+
+// WinDbg's spelling of a scalar: signed integers in decimal ("0n-7"),
+// unsigned ones and pointers in hex, 64-bit values with the backquote.
+static void scalar(char *buf, size_t size, uint64_t v, bool is_signed, unsigned bytes)
+{
+	if (is_signed) {
+		int64_t x = bytes >= 8 ? (int64_t)v
+				       : (int64_t)(v << (64 - 8 * bytes)) >> (64 - 8 * bytes);
+		snprintf(buf, size, "0n%" PRId64, x);
+	} else if (v >> 32) {
+		snprintf(buf, size, "0x%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xffffffffu);
+	} else {
+		snprintf(buf, size, "0x%" PRIx64, v);
+	}
+}
+
+void bc_cmd_format_param_value(struct bc_session *s, const struct bc_frame_param *p, char *buf,
+			       size_t size)
+{
+	const struct bc_type *t = p->type;
+	if (!p->available || !t) {
+		snprintf(buf, size, "<Value unavailable error>");
+		return;
+	}
+	char a[24];
+	switch (t->kind) {
+	case BC_TYPE_POINTER:
+		snprintf(buf, size, "0x%s", bc_fmt_ptr(a, p->value, t->size == 4 ? 4 :
+					  bc_target_info(s->target)->pointer_size));
+		return;
+	case BC_TYPE_STRUCT:
+	case BC_TYPE_CLASS:
+	case BC_TYPE_UNION:
+	case BC_TYPE_ARRAY:
+		snprintf(buf, size, "%s", p->type_name);  // by value: WinDbg shows the type
+		return;
+	case BC_TYPE_ENUM: {
+		char n[32];
+		scalar(n, sizeof(n), p->value, true, p->size ? p->size : 4);
+		for (size_t i = 0; i < t->enumerator_count; i++) {
+			int64_t e = t->enumerators[i].value;
+			uint64_t mask = p->size >= 8 || !p->size ? ~0ull : (1ull << (8 * p->size)) - 1;
+			if (((uint64_t)e & mask) == p->value) {
+				snprintf(buf, size, "%s (%s)", t->enumerators[i].name, n);
+				return;
+			}
+		}
+		snprintf(buf, size, "%s", n);
+		return;
+	}
+	case BC_TYPE_BASE:
+		if (t->name && !strcmp(t->name, "bool")) {
+			snprintf(buf, size, "%s", p->value ? "true" : "false");
+			return;
+		}
+		if (t->is_float) {
+			double d;
+			if (p->size == 4) {
+				float f;
+				uint32_t u = (uint32_t)p->value;
+				memcpy(&f, &u, 4);
+				d = f;
+			} else {
+				memcpy(&d, &p->value, 8);
+			}
+			snprintf(buf, size, "%g", d);
+			return;
+		}
+		scalar(buf, size, p->value, t->is_signed, p->size);
+		return;
+	default:
+		scalar(buf, size, p->value, false, p->size);
+		return;
+	}
+}
+
+// The parameters of frame @index between the function name and its offset;
+// false when the frame's module has no private symbols for it.
+static bool call_site_params(struct bc_session *s, const struct bc_stack *st, size_t index,
+			     bool lines)
+{
+	struct bc_frame_params fp;
+	struct bc_error *err = bc_target_frame_params(s->target, st, index, &fp);
+	if (err) {
+		bc_error_destroy(err);  // a public PDB, exports, a corrupt one: shown as k shows it
+		return false;
+	}
+	const struct bc_stack_frame *f = &st->frames[index];
+	const struct bc_module *m = bc_target_module_at(s->target, f->ip);
+	char name[80];
+	bc_module_short_name(s->target, (size_t)(m - bc_target_module(s->target, 0)), name,
+			     sizeof(name));
+	FILE *out = s->out;
+	bc_put_escaped(out, name, 0);
+	fputc('!', out);
+	bc_put_escaped(out, fp.procedure->name, 0);
+	fputc('(', out);
+	if (!fp.count)
+		fputs("void", out);
+	for (size_t i = 0; i < fp.count; i++) {
+		char value[160];
+		bc_cmd_format_param_value(s, &fp.params[i], value, sizeof(value));
+		if (lines)
+			fputs("\n\t\t\t", out);
+		bc_put_escaped(out, fp.params[i].type_name, 0);
+		fputc(' ', out);
+		bc_put_escaped(out, fp.params[i].param->name, 0);
+		fputs(" = ", out);
+		bc_put_escaped(out, value, 0);
+		if (i + 1 < fp.count)
+			fputs(", ", out);
+	}
+	fputc(')', out);
+	uint64_t offset = f->ip - (m->base + fp.procedure->rva);
+	if (offset)
+		fprintf(out, "+0x%" PRIx64, offset);
+	bc_frame_params_free(&fp);
+	return true;
+}
 
 static void call_site(struct bc_session *s, uint64_t ip)
 {
@@ -89,9 +216,10 @@ static void print_fpo(FILE *out, const struct bc_stack_frame *f)
 }
 
 // One frame line: Child-SP (ChildEBP), RetAddr, [arguments,] call site.
-static void print_frame(struct bc_session *s, const struct bc_stack_frame *f, bool x86,
+static void print_frame(struct bc_session *s, const struct bc_stack *st, size_t index, bool x86,
 			const struct k_options *o)
 {
+	const struct bc_stack_frame *f = &st->frames[index];
 	FILE *out = s->out;
 	char a[24], b[24];
 	if (x86) {
@@ -104,7 +232,8 @@ static void print_frame(struct bc_session *s, const struct bc_stack_frame *f, bo
 		if (o->args)
 			print_args(s, f->sp);
 	}
-	call_site(s, f->ip);
+	if (!o->params || !call_site_params(s, st, index, o->params == K_PARAMS_LINES))
+		call_site(s, f->ip);
 	if (o->verbose && x86 && f->fpo.present)
 		print_fpo(out, f);
 	if (o->verbose && f->trap_frame)
@@ -120,9 +249,12 @@ static int parse_k(struct bc_session *s, const char *cmd, const char *args, stru
 		case 'n': o->numbers = true; break;
 		case 'b': o->args = true; break;
 		case 'v': o->args = o->verbose = true; break;
-		case 'L': case 'p': case 'P': case 'f': break;  // no source lines or types yet
+		case 'p': o->params = K_PARAMS; break;
+		case 'P': o->params = K_PARAMS_LINES; break;
+		case 'L': case 'f': break;  // no source lines or frame sizes yet
 		default:
-			fprintf(s->out, "%s: unknown option '%c'; usage: k[n][b|v][L] [COUNT]\n", cmd, *p);
+			fprintf(s->out, "%s: unknown option '%c'; usage: k[n][b|v|p|P][L] [COUNT]\n",
+				cmd, *p);
 			return 1;
 		}
 	}
@@ -216,7 +348,7 @@ int cmd_stack(struct bc_session *s, const char *cmd, const char *args)
 		}
 		if (o.numbers)
 			fprintf(out, "%02zx ", i);
-		print_frame(s, f, x86, &o);
+		print_frame(s, &st, i, x86, &o);
 	}
 	if (st.note[0]) {
 		fputs("NOTE: the stack ends here: ", out);
@@ -280,7 +412,7 @@ int cmd_frame(struct bc_session *s, const char *cmd, const char *args)
 	const struct bc_stack_frame *f = &st.frames[n];
 	struct k_options o = { 0 };
 	fprintf(s->out, "%02" PRIx64 " ", n);
-	print_frame(s, f, s->context.machine == BC_MACHINE_X86, &o);
+	print_frame(s, &st, (size_t)n, s->context.machine == BC_MACHINE_X86, &o);
 	if (registers) {
 		struct bc_context saved = s->context;
 		s->context = f->context;

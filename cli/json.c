@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "bugcheck/frame_params.h"
 #include "cmd.h"
 #include "format.h"
 
@@ -172,6 +173,44 @@ static void print_modules(FILE *o, struct bc_target *t)
 	fputs("],\n", o);
 }
 
+// A frame's parameters from private symbols: name, type, value (kp's
+// spelling, null when unavailable) and where it was read; nothing without them.
+static void print_params(FILE *o, struct bc_session *s, const struct bc_stack *st, size_t k)
+{
+	struct bc_frame_params fp;
+	struct bc_error *err = bc_target_frame_params(s->target, st, k, &fp);
+	if (err) {
+		bc_error_destroy(err);
+		return;
+	}
+	fputs(", \"parameters\": [", o);
+	for (size_t i = 0; i < fp.count; i++) {
+		const struct bc_frame_param *p = &fp.params[i];
+		fputs(i ? ", {\"name\": " : "{\"name\": ", o);
+		bc_put_json_string(o, p->param->name);
+		fputs(", \"type\": ", o);
+		bc_put_json_string(o, p->type_name);
+		fputs(", \"value\": ", o);
+		if (p->available) {
+			char v[160];
+			bc_cmd_format_param_value(s, p, v, sizeof(v));
+			bc_put_json_string(o, v);
+		} else {
+			fputs("null", o);
+		}
+		fputs(", \"location\": ", o);
+		if (*p->location_text)
+			bc_put_json_string(o, p->location_text);
+		else
+			fputs("null", o);
+		if (p->in_memory)
+			fprintf(o, ", \"address\": \"0x%" PRIx64 "\"", p->address);
+		fputc('}', o);
+	}
+	fputc(']', o);
+	bc_frame_params_free(&fp);
+}
+
 // The current context's stack (bugcheck/stack.h), each frame with how it was found.
 static void print_stack(FILE *o, struct bc_session *s)
 {
@@ -221,6 +260,7 @@ static void print_stack(FILE *o, struct bc_session *s)
 			fputs(", ", o);
 			hex_field(o, "trap_frame", f->trap_frame, false);
 		}
+		print_params(o, s, &st, k);
 		fputc('}', o);
 	}
 	fputs("],\n    \"end\": ", o);

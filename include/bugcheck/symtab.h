@@ -161,6 +161,74 @@ BC_PUBLIC struct bc_error *bc_symtab_type_by_name(struct bc_symtab *tab, const c
 BC_PUBLIC struct bc_error *bc_symtab_type(struct bc_symtab *tab, uint32_t id,
 					  const struct bc_type **ret);
 
+/*
+ * Procedures and their parameters (private PDBs only: `kp`/`kP`).
+ *
+ * A parameter is found where the compiler said it lives: in memory at a
+ * register plus an offset (MSVC's S_REGREL32 home slots, x86 [ebp+8],
+ * clang's frame-pointer-relative S_DEFRANGE records, the frame pointer being
+ * the one S_FRAMEPROC names), or in a register. A location may hold only for
+ * a range of code (with gaps): a caller evaluates the first location whose
+ * range covers the instruction pointer.
+ */
+enum bc_param_location_kind {
+	BC_PARAM_IN_MEMORY = 1,  ///< at [reg + offset]
+	BC_PARAM_IN_REGISTER,    ///< in reg (the whole value, or the part at part_offset)
+};
+
+struct bc_param_gap {
+	uint64_t rva;            ///< first byte of code where the location does not hold
+	uint32_t length;
+};
+
+struct bc_param_location {
+	enum bc_param_location_kind kind;
+	char reg[8];             ///< "rsp", "ebp", "ecx", "r8d"; "vframe" (x86, not evaluated); "" if unknown
+	uint16_t cv_register;    ///< the CodeView register number it came from
+	int64_t offset;          ///< IN_MEMORY: bytes from the register's value
+	uint32_t part_offset;    ///< the byte of the parameter this location holds (0: from the start)
+	bool partial;            ///< holds only a part of the parameter (a subfield)
+	bool whole_scope;        ///< valid in the whole procedure (start/end unused)
+	uint64_t start, end;     ///< RVAs where valid: [start, end)
+	size_t gap_count;
+	const struct bc_param_gap *gaps;
+};
+
+struct bc_parameter {
+	const char *name;
+	uint32_t type_id;        ///< for bc_symtab_type()
+	size_t location_count;
+	const struct bc_param_location *locations;  ///< in the order the PDB gives them
+};
+
+struct bc_procedure {
+	const char *name;
+	uint64_t rva, size;
+	uint32_t type_id;        ///< its LF_PROCEDURE/LF_MFUNCTION, 0 when unknown
+	size_t param_count;
+	const struct bc_parameter *params;  ///< declaration order, `this` first
+};
+
+/**
+ * The procedure whose code covers @rva, with its parameters. BC_ERR_NOT_FOUND
+ * (&bc_not_found) when the table has no private symbols (a public PDB, ISF,
+ * exports) or no procedure covers @rva; BC_ERR_FORMAT naming the file and the
+ * record when the module's symbols are corrupt. Cached: the result lives as
+ * long as the table.
+ */
+BC_PUBLIC struct bc_error *bc_symtab_procedure_at(struct bc_symtab *tab, uint64_t rva,
+						  const struct bc_procedure **ret);
+/** Whether @location holds at @rva (inside its range and in none of its gaps). */
+BC_PUBLIC bool bc_param_location_covers(const struct bc_param_location *location, uint64_t rva);
+/**
+ * Type @id spelled as WinDbg spells it in `kp` and `dv`: "unsigned long",
+ * "void *", "struct _IRP *", "_POOL_TYPE" (enums without "enum", as kp prints
+ * them), "unsigned __int64", "char [16]".
+ * Never fails: unknown types read "<unknown type>". Returns @buf.
+ */
+BC_PUBLIC const char *bc_symtab_type_c_name(struct bc_symtab *tab, uint32_t id, char *buf,
+					    size_t size);
+
 BC_PUBLIC void bc_symtab_destroy(struct bc_symtab *tab);
 
 /** WinDbg wildcard match: `*` any run, `?` one character, case-insensitive. */

@@ -16,6 +16,7 @@ static const char msf2_magic[] = "Microsoft C/C++ program database 2.00\r\n\x1a"
 enum {
 	STREAM_INFO = 1,
 	STREAM_DBI = 3,
+	STREAM_IPI = 4,
 	MAX_STREAMS = 1 << 16,
 	MAX_STREAM_BYTES = 1u << 30,
 	DBI_HEADER_SIZE = 64,
@@ -45,6 +46,11 @@ struct msf {
 	uint8_t *directory;         ///< the directory, reassembled
 };
 
+struct omap {
+	uint8_t *data;
+	uint32_t count;
+};
+
 struct pdb {
 	struct bc_symtab tab;
 	struct bc_file *file;      ///< NULL for memory opens (bytes in @copy)
@@ -58,7 +64,12 @@ struct pdb {
 	char *names;               ///< all public names, NUL-separated (the index borrows them)
 	struct pdb_tpi tpi;        ///< type records, loaded on the first type request
 	struct pdb_frames frames;  ///< x86 FPO/FrameData records, loaded on the first lookup
+	struct pdb_tpi ipi;        ///< function ids (S_GPROC32_ID), for parameters
 	struct pdb_msf_view view;
+	uint8_t *sections;         ///< section headers, kept to place module symbols
+	uint32_t sections_size;
+	struct omap omap;
+	struct pdb_params params;  ///< procedures with parameters, by module
 };
 
 static uint64_t blocks_for(uint64_t bytes, uint32_t block_size)
@@ -228,11 +239,6 @@ static struct pdb *pdb_of(struct bc_symtab *tab)
 {
 	return (struct pdb *)tab;
 }
-
-struct omap {
-	uint8_t *data;
-	uint32_t count;
-};
 
 static uint64_t omap_map(const struct omap *o, uint64_t rva)
 {
@@ -459,6 +465,11 @@ static struct bc_error *load_publics(struct pdb *p)
 	struct procrefs refs = { 0 };
 	struct bc_error *err = NULL;
 	uint16_t sec_stream = UINT16_MAX, omap_stream = UINT16_MAX;
+	// Kept after loading: parameters are placed the same way (sym/pdb_params.c).
+	free(p->sections);
+	free(p->omap.data);
+	p->sections = NULL;
+	p->omap = (struct omap){ 0 };
 	if (p->have_dbg) {
 		omap_stream = p->dbg_streams[DBG_OMAP_FROM_SRC];
 		sec_stream = p->dbg_streams[DBG_SECTION_HDR];
@@ -525,8 +536,9 @@ static struct bc_error *load_publics(struct pdb *p)
 done:
 	free(refs.v);
 	free(recs);
-	free(sections);
-	free(omap.data);
+	p->sections = sections;
+	p->sections_size = sections_size;
+	p->omap = omap;
 	if (!err)
 		err = bc_symbol_index_finish(&p->symbols);
 	if (!err)
@@ -590,9 +602,34 @@ static struct bc_error *pdb_type(struct bc_symtab *tab, uint32_t id, const struc
 	return pdb_tpi_type(&p->tpi, &p->view, p->tab.source, id, ret);
 }
 
+static bool place_for_params(void *arg, uint16_t seg, uint32_t off, uint64_t *rva)
+{
+	struct pdb *p = arg;
+	struct placement where = { p->sections, p->sections_size, &p->omap };
+	return place(&where, seg, off, rva);
+}
+
+static struct bc_error *pdb_procedure_at(struct bc_symtab *tab, uint64_t rva,
+					 const struct bc_procedure **ret)
+{
+	struct pdb *p = pdb_of(tab);
+	struct bc_error *err = ensure_publics(p);  // loads the section headers
+	if (err)
+		return err;
+	const struct pdb_params_source src = {
+		.msf = &p->view, .what = p->tab.source, .machine = p->tab.machine,
+		.tpi = &p->tpi, .ipi = &p->ipi, .place = place_for_params, .place_arg = p,
+	};
+	return pdb_params_procedure_at(&p->params, &src, rva, ret);
+}
+
 static void pdb_destroy(struct bc_symtab *tab)
 {
 	struct pdb *p = pdb_of(tab);
+	pdb_params_free(&p->params);
+	pdb_tpi_free(&p->ipi);
+	free(p->sections);
+	free(p->omap.data);
 	pdb_tpi_free(&p->tpi);
 	pdb_frames_free(&p->frames);
 	msf_deinit(&p->msf);
@@ -612,6 +649,7 @@ static const struct bc_symtab_ops pdb_ops = {
 	.has_types = pdb_has_types,
 	.type_by_name = pdb_type_by_name,
 	.type = pdb_type,
+	.procedure_at = pdb_procedure_at,
 	.destroy = pdb_destroy,
 };
 
@@ -625,6 +663,7 @@ static struct bc_error *open_span(struct pdb *p, struct bc_span bytes, const cha
 				  struct bc_symtab **ret)
 {
 	p->view = (struct pdb_msf_view){ view_load, &p->msf };
+	p->ipi.stream = STREAM_IPI;
 	struct bc_error *err = bc_symtab_init(&p->tab, &pdb_ops, BC_SYMTAB_PDB, what);
 	if (!err)
 		err = msf_open(&p->msf, bytes, p->tab.source);

@@ -121,7 +121,7 @@ static struct bc_error *tpi_load(struct pdb_tpi *t, const struct pdb_msf_view *m
 {
 	uint8_t *data;
 	uint32_t size;
-	struct bc_error *err = msf->load(msf->arg, STREAM_TPI, &data, &size);
+	struct bc_error *err = msf->load(msf->arg, t->stream ? t->stream : STREAM_TPI, &data, &size);
 	if (err)
 		return err;
 	t->data = data;
@@ -555,8 +555,24 @@ bool pdb_tpi_has_types(struct pdb_tpi *t, const struct pdb_msf_view *msf, const 
 	return t->data && !t->load_error && t->end > t->begin;
 }
 
+bool pdb_tpi_record(struct pdb_tpi *t, const struct pdb_msf_view *msf, const char *what,
+		    uint32_t index, uint16_t *kind, const uint8_t **data, size_t *len)
+{
+	if (!t->loaded) {
+		t->loaded = true;
+		t->load_error = tpi_load(t, msf, what);
+	}
+	struct rec r;
+	if (t->load_error || !record_of(t, index, kind, &r))
+		return false;
+	*data = r.p;
+	*len = r.len;
+	return true;
+}
+
 void pdb_tpi_free(struct pdb_tpi *t)
 {
+	uint32_t stream = t->stream;
 	uint32_t count = t->types ? t->end - t->begin : 0;
 	for (uint32_t i = 0; i < count; i++) {
 		if (!t->types[i])
@@ -574,5 +590,5 @@ void pdb_tpi_free(struct pdb_tpi *t)
 	free(t->names);
 	free(t->data);
 	bc_error_destroy(t->load_error);
-	*t = (struct pdb_tpi){ 0 };
+	*t = (struct pdb_tpi){ .stream = stream };
 }

@@ -111,6 +111,26 @@ BC_PUBLIC struct bc_error *bc_symtab_type(struct bc_symtab *tab, uint32_t id,
 	return tab->ops->type ? tab->ops->type(tab, id, ret) : &bc_not_found;
 }
 
+BC_PUBLIC struct bc_error *bc_symtab_procedure_at(struct bc_symtab *tab, uint64_t rva,
+						  const struct bc_procedure **ret)
+{
+	return tab->ops->procedure_at ? tab->ops->procedure_at(tab, rva, ret) : &bc_not_found;
+}
+
+BC_PUBLIC bool bc_param_location_covers(const struct bc_param_location *location, uint64_t rva)
+{
+	if (location->whole_scope)
+		return true;
+	if (rva < location->start || rva >= location->end)
+		return false;
+	for (size_t i = 0; i < location->gap_count; i++) {
+		const struct bc_param_gap *g = &location->gaps[i];
+		if (rva >= g->rva && rva - g->rva < g->length)
+			return false;
+	}
+	return true;
+}
+
 BC_PUBLIC void bc_symtab_destroy(struct bc_symtab *tab)
 {
 	if (tab)

@@ -27,6 +27,8 @@ struct bc_symtab_ops {
 	struct bc_error *(*type_by_name)(struct bc_symtab *tab, const char *name,
 					 const struct bc_type **ret);
 	struct bc_error *(*type)(struct bc_symtab *tab, uint32_t id, const struct bc_type **ret);
+	struct bc_error *(*procedure_at)(struct bc_symtab *tab, uint64_t rva,
+					 const struct bc_procedure **ret);
 	void (*destroy)(struct bc_symtab *tab);
 };
 
