@@ -81,7 +81,7 @@ int cmd_trap(struct bc_session *s, const char *cmd, const char *args)
 	if (tf.context.machine == BC_MACHINE_X64)
 		fputs("NOTE: The trap frame does not contain all registers.\n"
 		      "Some register values may be zeroed or incorrect.\n", s->out);
-	else
+	else if (tf.context.machine == BC_MACHINE_X86)
 		fprintf(s->out, "ErrCode = %08" PRIx32 "\n", (uint32_t)tf.error_code);
 	s->context = tf.context;
 	s->has_context = true;

@@ -113,7 +113,7 @@ struct bc_trap_frame {
 };
 
 /**
- * Reads the KTRAP_FRAME at @address (x64 or x86). Field offsets come from
+ * Reads the KTRAP_FRAME at @address (x64, x86 or ARM64). Field offsets come from
  * the kernel's _KTRAP_FRAME type when its symbols have types, else from the
  * layout Windows has kept since Vista (KERNEL_DUMP_FORMAT.md 5.3). x64 trap
  * frames hold no R12-R15 (left zero, as WinDbg shows them); on x86 a trap

@@ -6,6 +6,9 @@
 // as the right offsets rather than wrong registers; without types, the
 // built-in offsets below are used. x64: KERNEL_DUMP_FORMAT.md 5.3. x86: the
 // Windows 7 SP1 layout (Vergilius), unchanged in its register block since XP.
+// ARM64: Microsoft's ARM64_KTRAP_FRAME as its ARM64 unwinder declares it
+// (Spsr 0x90, Esr 0x94, Sp 0x98, X0-X18 from 0xa0, Lr 0x138, Fp 0x140, Pc
+// 0x148; 0x150 bytes), the layout lib/unwind/unwind_arm64.c crosses too.
 #include <string.h>
 
 #include "base/bytes.h"
@@ -13,7 +16,7 @@
 #include "bugcheck/symbols.h"
 #include "bugcheck/symtab.h"
 
-enum { X64_TRAP_FRAME_SIZE = 0x190, X86_TRAP_FRAME_SIZE = 0x8c };
+enum { X64_TRAP_FRAME_SIZE = 0x190, X86_TRAP_FRAME_SIZE = 0x8c, ARM64_TRAP_FRAME_SIZE = 0x150 };
 
 struct trap_field {
 	const char *name;   ///< _KTRAP_FRAME member
@@ -68,6 +71,21 @@ static const struct trap_field x86_fields[] = {
 
 // The kernel's _KTRAP_FRAME when loaded symbols have it and it is the
 // size this machine's frame must be (anything else is a wrong type).
+// ARM64 slots: X0..X18 are slots 0..18.
+enum arm64_slot { SA_X18 = 18, SA_LR, SA_FP, SA_PC, SA_SP, SA_SPSR, SA_ESR, SA_COUNT };
+
+static const struct trap_field arm64_fields[] = {
+	{ "X0", 0xa0, 8, 0 },    { "X1", 0xa8, 8, 1 },    { "X2", 0xb0, 8, 2 },
+	{ "X3", 0xb8, 8, 3 },    { "X4", 0xc0, 8, 4 },    { "X5", 0xc8, 8, 5 },
+	{ "X6", 0xd0, 8, 6 },    { "X7", 0xd8, 8, 7 },    { "X8", 0xe0, 8, 8 },
+	{ "X9", 0xe8, 8, 9 },    { "X10", 0xf0, 8, 10 },  { "X11", 0xf8, 8, 11 },
+	{ "X12", 0x100, 8, 12 }, { "X13", 0x108, 8, 13 }, { "X14", 0x110, 8, 14 },
+	{ "X15", 0x118, 8, 15 }, { "X16", 0x120, 8, 16 }, { "X17", 0x128, 8, 17 },
+	{ "X18", 0x130, 8, SA_X18 }, { "Lr", 0x138, 8, SA_LR }, { "Fp", 0x140, 8, SA_FP },
+	{ "Pc", 0x148, 8, SA_PC },   { "Sp", 0x98, 8, SA_SP },  { "Spsr", 0x90, 4, SA_SPSR },
+	{ "Esr", 0x94, 4, SA_ESR },
+};
+
 static const struct bc_type *symbol_layout(struct bc_target *t, uint64_t expected_size)
 {
 	struct bc_symtab *tab;
@@ -178,6 +196,29 @@ static struct bc_error *decode_x86(struct bc_target *t, uint64_t address, struct
 	return NULL;
 }
 
+static struct bc_error *decode_arm64(struct bc_target *t, uint64_t address,
+				     struct bc_trap_frame *r)
+{
+	uint64_t v[SA_COUNT] = { 0 }, offsets[SA_COUNT] = { 0 };
+	struct bc_error *err = read_fields(t, address, ARM64_TRAP_FRAME_SIZE, arm64_fields,
+					   sizeof(arm64_fields) / sizeof(arm64_fields[0]), v,
+					   offsets, &r->from_symbols);
+	if (err)
+		return err;
+	struct bc_context_arm64 *c = &r->context.arm64;
+	r->context.machine = BC_MACHINE_ARM64;
+	// A trap frame holds the volatile registers, Fp, Lr, Sp and Pc: CONTROL | INTEGER.
+	c->context_flags = 0x400003;
+	for (int i = 0; i <= SA_X18; i++)
+		c->x[i] = v[i];
+	c->lr = v[SA_LR], c->fp = v[SA_FP], c->pc = v[SA_PC], c->sp = v[SA_SP];
+	c->cpsr = (uint32_t)v[SA_SPSR];
+	r->error_code = v[SA_ESR];
+	// SPSR.M[3:2] is the exception level the trap came from: EL0 is user mode.
+	r->kernel_mode = (c->cpsr & 0xc) != 0;
+	return NULL;
+}
+
 BC_PUBLIC struct bc_error *bc_target_read_trap_frame(struct bc_target *t, uint64_t address,
 						     struct bc_trap_frame *ret)
 {
@@ -185,6 +226,7 @@ BC_PUBLIC struct bc_error *bc_target_read_trap_frame(struct bc_target *t, uint64
 	switch (bc_target_info(t)->machine) {
 	case BC_MACHINE_X64: return decode_x64(t, address, ret);
 	case BC_MACHINE_X86: return decode_x86(t, address, ret);
+	case BC_MACHINE_ARM64: return decode_arm64(t, address, ret);
 	default:
 		return bc_error_create(BC_ERR_UNSUPPORTED, "trap frames of %s are not decoded yet",
 				       bc_machine_name(bc_target_info(t)->machine));

@@ -2,7 +2,9 @@
 // trap frames are planted at the offsets of KERNEL_DUMP_FORMAT.md 5.3 (x64)
 // and of the Windows 7 SP1 x86 _KTRAP_FRAME (Vergilius): every register must
 // come from its own slot, and an x86 kernel-mode trap's ESP is the address
-// where HardwareEsp would be.
+// where HardwareEsp would be. ARM64 frames are planted at the offsets of
+// Microsoft's ARM64_KTRAP_FRAME (Spsr 0x90, Esr 0x94, Sp 0x98, X0-X18 from
+// 0xa0, Lr 0x138, Fp 0x140, Pc 0x148).
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +121,44 @@ TEST(x86_kernel_and_user_mode_traps)
 	CHECK(!tf.kernel_mode);
 	CHECK_EQ(tf.context.x86.esp, 0x0012f000);
 	CHECK_EQ(tf.context.x86.ss, 0x23);
+	bc_target_close(t);
+	free(bytes);
+}
+
+TEST(arm64_registers_come_from_their_slots)
+{
+	memset(page, 0, sizeof(page));
+	const uint64_t va = 0xffff8a0012345000ull, kernel = va + 0x200, user = va + 0x600;
+	uint8_t *f = page + 0x200;
+	for (int i = 0; i <= 18; i++)
+		bc_put_le64(f + 0xa0 + 8 * i, 0xa64000000000ull + (uint64_t)i);
+	bc_put_le64(f + 0x138, 0xfffff80612345678ull);  // Lr
+	bc_put_le64(f + 0x140, 0xffff8a0012346f00ull);  // Fp
+	bc_put_le64(f + 0x148, 0xfffff80612340abcull);  // Pc
+	bc_put_le64(f + 0x98, 0xffff8a0012346e00ull);   // Sp
+	bc_put_le32(f + 0x90, 0x600003c5);              // Spsr: EL1h
+	bc_put_le32(f + 0x94, 0x96000045);              // Esr: a data abort
+	bc_put_le32(page + 0x600 + 0x90, 0x80000000);   // a trap from EL0
+	uint8_t *bytes = NULL;
+	struct bc_target *t = open_with_page(BC_FIXTURE_ARM64, va, &bytes);
+	REQUIRE(t != NULL);
+	struct bc_trap_frame tf;
+	REQUIRE_OK(bc_target_read_trap_frame(t, kernel, &tf));
+	REQUIRE(tf.context.machine == BC_MACHINE_ARM64);
+	const struct bc_context_arm64 *c = &tf.context.arm64;
+	for (int i = 0; i <= 18; i++)
+		CHECK_EQ(c->x[i], 0xa64000000000ull + (uint64_t)i);
+	for (int i = 19; i < 29; i++)
+		CHECK_EQ(c->x[i], 0);  // nonvolatile: not in a trap frame
+	CHECK_EQ(c->lr, 0xfffff80612345678ull);
+	CHECK_EQ(c->fp, 0xffff8a0012346f00ull);
+	CHECK_EQ(c->pc, 0xfffff80612340abcull);
+	CHECK_EQ(c->sp, 0xffff8a0012346e00ull);
+	CHECK_EQ(c->cpsr, 0x600003c5);
+	CHECK_EQ(tf.error_code, 0x96000045);
+	CHECK(tf.kernel_mode);
+	REQUIRE_OK(bc_target_read_trap_frame(t, user, &tf));
+	CHECK(!tf.kernel_mode);
 	bc_target_close(t);
 	free(bytes);
 }
