@@ -42,6 +42,7 @@ struct run {
 struct program {
 	struct emu_image image;
 	uint64_t entry, stop;
+	uint64_t switch_entry, switch_stop;  ///< the switched-out thread's program
 };
 
 static uint64_t sx(uint32_t v)
@@ -80,12 +81,14 @@ static bool load_program(struct program *p)
 {
 	memset(p, 0, sizeof(*p));
 	const struct emu_export wanted[] = { { "fpo_entry", &p->entry },
-					     { "fpo_stop_here", &p->stop } };
-	return emu_load_image("callchain-fpo-x86.dll", CALLCHAIN_FPO_X86_IMAGE_BASE, wanted, 2,
-			      &p->image);
+					     { "fpo_stop_here", &p->stop },
+					     { "fpo_switch_entry", &p->switch_entry },
+					     { "fpo_switch_stop", &p->switch_stop } };
+	return emu_load_image("callchain-fpo-x86.dll", CALLCHAIN_FPO_X86_IMAGE_BASE, wanted,
+			      sizeof(wanted) / sizeof(wanted[0]), &p->image);
 }
 
-static bool run_program(const struct program *p, struct run *r)
+static bool run_from(const struct program *p, uint64_t entry, uint64_t stop, struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (uc_open(UC_ARCH_X86, UC_MODE_32, &r->uc) != UC_ERR_OK)
@@ -109,17 +112,22 @@ static bool run_program(const struct program *p, struct run *r)
 	ok = ok && uc_hook_add(uc, &hook, UC_HOOK_CODE, on_instruction, r,
 			       CALLCHAIN_FPO_X86_IMAGE_BASE,
 			       CALLCHAIN_FPO_X86_IMAGE_BASE + p->image.size - 1) == 0;
-	ok = ok && uc_emu_start(uc, p->entry, p->stop, 0, 100000) == 0;
-	ok = ok && reg32(uc, UC_X86_REG_EIP) == p->stop && !r->overflow;
+	ok = ok && uc_emu_start(uc, entry, stop, 0, 100000) == 0;
+	ok = ok && reg32(uc, UC_X86_REG_EIP) == stop && !r->overflow;
 	struct bc_context_x86 *c = &r->regs;
 	c->context_flags = 0x1003f;
 	c->eax = reg32(uc, UC_X86_REG_EAX), c->ebx = reg32(uc, UC_X86_REG_EBX);
 	c->ecx = reg32(uc, UC_X86_REG_ECX), c->edx = reg32(uc, UC_X86_REG_EDX);
 	c->esi = reg32(uc, UC_X86_REG_ESI), c->edi = reg32(uc, UC_X86_REG_EDI);
 	c->ebp = reg32(uc, UC_X86_REG_EBP), c->esp = reg32(uc, UC_X86_REG_ESP);
-	c->eip = (uint32_t)p->stop, c->eflags = reg32(uc, UC_X86_REG_EFLAGS);
+	c->eip = (uint32_t)stop, c->eflags = reg32(uc, UC_X86_REG_EFLAGS);
 	c->cs = 0x8, c->ss = 0x10, c->ds = c->es = 0x23, c->fs = 0x30;
 	return ok;
+}
+
+static bool run_program(const struct program *p, struct run *r)
+{
+	return run_from(p, p->entry, p->stop, r);
 }
 
 // Runs the program, writes the dump and walks it, with or without the
@@ -232,6 +240,89 @@ TEST(without_the_pdb_the_ebp_chain_loses_frames)
 	printf("# without the PDB: %zu of %zu frames (%s)\n", s.count, r.depth + 1, s.note);
 out:
 	bc_stack_free(&s);
+	emu_close_dump(&d);
+	if (r.uc)
+		uc_close(r.uc);
+	emu_free_image(&p.image);
+}
+
+// .thread on a switched-out x86 thread: the program stops as the kernel's
+// context switch leaves a thread (a KSWITCHFRAME at ESP, stored as
+// KTHREAD.KernelStack), under an FPO function that saved every nonvolatile
+// register. Another thread's ETHREAD holds that KernelStack at the offset
+// the dump's KDDEBUGGER_DATA64 declares. Its registers must be the return
+// into the switching function and the stack above it; the walk from there,
+// through the PDB's records, the recorded chain with EBX/ESI/EDI/EBP.
+TEST(a_switched_out_thread_resumes_after_its_switch_frame)
+{
+	struct program p;
+	if (!load_program(&p))
+		SKIP("callchain-fpo-x86.dll not built");
+	struct run r = { 0 };
+	struct emu_dump probe = { 0 }, d = { 0 };
+	struct bc_stack s = { 0 };
+	if (!run_from(&p, p.switch_entry, p.switch_stop, &r) || r.depth < 3) {
+		TEST_FAIL_AT("the switch program did not run to its stop (%zu calls)", r.depth);
+		goto out;
+	}
+	static struct bc_fixture_blob blobs[33];
+	static uint8_t pages[32 * EMU_PAGE];
+	size_t n = 0;
+	blobs[n++] = (struct bc_fixture_blob){ p.image.base, p.image.bytes, p.image.size };
+	n = emu_written_pages(r.uc, CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE,
+			      CALLCHAIN_X86_STACK_TOP, blobs, n, 32, pages);
+	struct bc_context context = { .machine = BC_MACHINE_X86, .x86 = r.regs };
+	// The writer's KTHREAD.KernelStack offset, as any dump of it declares.
+	REQUIRE_OK(emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_X86_PAE, &p.image, blobs, n,
+				 &context, &probe));
+	uint16_t offset = bc_target_kdbg(probe.target)->offset_kthread_kernel_stack;
+	REQUIRE(offset != 0 && offset + 4u <= EMU_PAGE);
+	static uint8_t thread_page[EMU_PAGE];
+	memset(thread_page, 0, sizeof(thread_page));
+	for (int i = 0; i < 4; i++)
+		thread_page[offset + i] = (uint8_t)(r.regs.esp >> (8 * i));
+	blobs[n++] = (struct bc_fixture_blob){ CALLCHAIN_X86_THREAD_VA, thread_page, EMU_PAGE };
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
+		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
+	struct bc_symbol_options opt = { .symbol_path = dir };
+	struct bc_context ctx;
+	struct bc_error *err = emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_X86_PAE, &p.image,
+					     blobs, n, &context, &d);
+	if (!err)
+		err = bc_target_set_symbol_options(d.target, &opt);
+	if (!err)
+		err = bc_target_thread_context(d.target, CALLCHAIN_X86_THREAD_VA, &ctx);
+	if (!err)
+		err = bc_target_stack(d.target, &ctx, 64, &s);
+	if (err) {
+		TEST_FAIL_AT("%s", err->message);
+		bc_error_destroy(err);
+		goto out;
+	}
+	const struct call *innermost = &r.calls[r.depth - 1];
+	CHECK_EQ(ctx.x86.eip, innermost->return_address);
+	CHECK_EQ(ctx.x86.esp, innermost->esp);
+	if (s.count != r.depth)
+		TEST_FAIL_AT("%zu frames, the thread had %zu (%s)", s.count, r.depth, s.note);
+	for (size_t i = 0; i < s.count && i < r.depth; i++) {
+		const struct call *want = &r.calls[r.depth - 1 - i];
+		const struct bc_context_x86 *got = &s.frames[i].context.x86;
+		if (s.frames[i].ip != sx(want->return_address) || got->esp != want->esp)
+			TEST_FAIL_AT("frame %zu: ip %" PRIx64 " esp %" PRIx32 ", the program had %"
+				     PRIx32 " %" PRIx32, i, s.frames[i].ip, got->esp,
+				     want->return_address, want->esp);
+		// Above the switching function, every callee-saved register is the caller's own.
+		if (i >= 1 && (got->ebx != want->ebx || got->esi != want->esi ||
+			       got->edi != want->edi || got->ebp != want->ebp))
+			TEST_FAIL_AT("frame %zu registers: ebx %08x esi %08x edi %08x ebp %08x, the "
+				     "program had %08x %08x %08x %08x", i, got->ebx, got->esi,
+				     got->edi, got->ebp, want->ebx, want->esi, want->edi, want->ebp);
+	}
+	CHECK_EQ(s.end, BC_STACK_END_ZERO_IP);
+out:
+	bc_stack_free(&s);
+	emu_close_dump(&probe);
 	emu_close_dump(&d);
 	if (r.uc)
 		uc_close(r.uc);
