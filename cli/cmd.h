@@ -56,10 +56,11 @@ void bc_cmd_print_instruction(struct bc_session *s, const struct bc_insn *insn);
 struct bc_frame_param;
 /**
  * A parameter's value as kp shows it: "0n-7", "0x218", "0xfffff805`12340000",
- * "BLUE (0n6)", "struct _POINT", "<Value unavailable error>".
+ * "BLUE (0n6)", "struct _POINT", "<Value unavailable error>"; a char or
+ * wchar_t pointer is followed by its string (@tab: the module's types).
  */
-void bc_cmd_format_param_value(struct bc_session *s, const struct bc_frame_param *p, char *buf,
-			       size_t size);
+void bc_cmd_format_param_value(struct bc_session *s, struct bc_symtab *tab,
+			       const struct bc_frame_param *p, char *buf, size_t size);
 
 /** "(pdb symbols)", "(deferred)", ... as lm shows them. */
 const char *bc_cmd_symbol_state(enum bc_symbol_state st);

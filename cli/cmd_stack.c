@@ -31,10 +31,14 @@ struct k_options {
 };
 
 // WinDbg's spelling of a scalar: signed integers in decimal ("0n-7"),
-// unsigned ones and pointers in hex, 64-bit values with the backquote.
+// unsigned ones and pointers in hex, 64-bit values with the backquote; an
+// unsigned value below 10 is the same in both bases and shows bare
+// ("unsigned long ulStatusCode = 4" next to "grfBSCF = 0xd" in real kP output).
 static void scalar(char *buf, size_t size, uint64_t v, bool is_signed, unsigned bytes)
 {
-	if (is_signed) {
+	if (!is_signed && v < 10) {
+		snprintf(buf, size, "%u", (unsigned)v);
+	} else if (is_signed) {
 		int64_t x = bytes >= 8 ? (int64_t)v
 				       : (int64_t)(v << (64 - 8 * bytes)) >> (64 - 8 * bytes);
 		snprintf(buf, size, "0n%" PRId64, x);
@@ -45,8 +49,39 @@ static void scalar(char *buf, size_t size, uint64_t v, bool is_signed, unsigned 
 	}
 }
 
-void bc_cmd_format_param_value(struct bc_session *s, const struct bc_frame_param *p, char *buf,
-			       size_t size)
+// The string a char/wchar_t pointer points at, as kp appends it: ' "text"',
+// ' ""' for NULL, or WinDbg's read-error text.
+static void append_string(struct bc_session *s, struct bc_symtab *tab, const struct bc_type *t,
+			  uint64_t address, char *buf, size_t size)
+{
+	const struct bc_type *target;
+	struct bc_error *err = tab ? bc_symtab_type(tab, t->target_id, &target) : &bc_not_found;
+	if (err) {
+		bc_error_destroy(err);
+		return;
+	}
+	if (!target->is_char || (target->size != 1 && target->size != 2))
+		return;
+	size_t n = strlen(buf);
+	if (!address) {
+		snprintf(buf + n, size - n, " \"\"");
+		return;
+	}
+	char text[200], a[24];
+	size_t chars;
+	err = bc_target_read_string(s->target, address, target->size == 2, 160, text, sizeof(text),
+				    &chars);
+	if (err) {
+		bc_error_destroy(err);
+		snprintf(buf + n, size - n, " \"--- memory read error at address 0x%s ---\"",
+			 bc_fmt_ptr(a, address, bc_target_info(s->target)->pointer_size));
+		return;
+	}
+	snprintf(buf + n, size - n, " \"%s\"", text);
+}
+
+void bc_cmd_format_param_value(struct bc_session *s, struct bc_symtab *tab,
+			       const struct bc_frame_param *p, char *buf, size_t size)
 {
 	const struct bc_type *t = p->type;
 	if (!p->available || !t) {
@@ -58,6 +93,7 @@ void bc_cmd_format_param_value(struct bc_session *s, const struct bc_frame_param
 	case BC_TYPE_POINTER:
 		snprintf(buf, size, "0x%s", bc_fmt_ptr(a, p->value, t->size == 4 ? 4 :
 					  bc_target_info(s->target)->pointer_size));
+		append_string(s, tab, t, p->value, buf, size);
 		return;
 	case BC_TYPE_STRUCT:
 	case BC_TYPE_CLASS:
@@ -80,6 +116,11 @@ void bc_cmd_format_param_value(struct bc_session *s, const struct bc_frame_param
 		return;
 	}
 	case BC_TYPE_BASE:
+		if (t->name && !strcmp(t->name, "HRESULT")) {
+			// A status code, shown as one ("HRESULT hrINet = 0x00000000").
+			snprintf(buf, size, "0x%08" PRIx32, (uint32_t)p->value);
+			return;
+		}
 		if (t->name && !strcmp(t->name, "bool")) {
 			snprintf(buf, size, "%s", p->value ? "true" : "false");
 			return;
@@ -129,10 +170,10 @@ static bool call_site_params(struct bc_session *s, const struct bc_stack *st, si
 	if (!fp.count)
 		fputs("void", out);
 	for (size_t i = 0; i < fp.count; i++) {
-		char value[160];
-		bc_cmd_format_param_value(s, &fp.params[i], value, sizeof(value));
+		char value[400];
+		bc_cmd_format_param_value(s, fp.symtab, &fp.params[i], value, sizeof(value));
 		if (lines)
-			fputs("\n\t\t\t", out);
+			fputs("\n            ", out);  // 12 spaces, as in real kP output
 		bc_put_escaped(out, fp.params[i].type_name, 0);
 		fputc(' ', out);
 		bc_put_escaped(out, fp.params[i].param->name, 0);

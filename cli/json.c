@@ -192,8 +192,8 @@ static void print_params(FILE *o, struct bc_session *s, const struct bc_stack *s
 		bc_put_json_string(o, p->type_name);
 		fputs(", \"value\": ", o);
 		if (p->available) {
-			char v[160];
-			bc_cmd_format_param_value(s, p, v, sizeof(v));
+			char v[400];
+			bc_cmd_format_param_value(s, fp.symtab, p, v, sizeof(v));
 			bc_put_json_string(o, v);
 		} else {
 			fputs("null", o);

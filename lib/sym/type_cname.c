@@ -1,5 +1,5 @@
 // Type names in the C-like spelling WinDbg uses for parameters and locals
-// (`kp`, `dv`): "void *", "struct _IRP *", "unsigned __int64", "_POOL_TYPE" (enums bare),
+// (`kp`, `dv`): "void *", "struct _IRP *", "unsigned int64", "_POOL_TYPE" (enums bare),
 // built from any provider's types (bugcheck/symtab.h). `dt` has its own
 // spelling ("Ptr64 Void") and does not use this.
 #include <inttypes.h>
@@ -18,6 +18,20 @@ static void put(char *buf, size_t size, const char *s)
 		snprintf(buf + n, size - n, "%s", s);
 }
 
+// 64-bit integers as WinDbg's kp spells them ("unsigned int64 * aTransactionId"
+// in real kp output), whatever the provider calls them.
+static const char *base_name(const char *name)
+{
+	static const struct { const char *from, *to; } names[] = {
+		{ "__int64", "int64" },           { "unsigned __int64", "unsigned int64" },
+		{ "long long", "int64" },         { "unsigned long long", "unsigned int64" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i].from))
+			return names[i].to;
+	return name;
+}
+
 static void spell(struct bc_symtab *tab, uint32_t id, char *buf, size_t size, int depth)
 {
 	const struct bc_type *t;
@@ -33,7 +47,7 @@ static void spell(struct bc_symtab *tab, uint32_t id, char *buf, size_t size, in
 		put(buf, size, t->name && *t->name ? t->name : "void");
 		return;
 	case BC_TYPE_BASE:
-		put(buf, size, t->name ? t->name : "<base type>");
+		put(buf, size, t->name ? base_name(t->name) : "<base type>");
 		return;
 	case BC_TYPE_POINTER: {
 		const struct bc_type *target;

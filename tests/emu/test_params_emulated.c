@@ -199,8 +199,8 @@ static void expect(const struct arch *a, const struct program *p, struct expecte
 	snprintf(e->leaf[0], 96, "int a = 0n%d", PARAMS_LEAF_A);
 	snprintf(e->leaf[1], 96, "unsigned char b = 0x%x", PARAMS_LEAF_B);
 	if (a->x64) {
-		snprintf(e->leaf[2], 96, "unsigned __int64 c = %s", ptr(b, PARAMS_LEAF_C, true));
-		snprintf(e->outer[1], 96, "unsigned __int64 big = %s",
+		snprintf(e->leaf[2], 96, "unsigned int64 c = %s", ptr(b, PARAMS_LEAF_C, true));
+		snprintf(e->outer[1], 96, "unsigned int64 big = %s",
 			 ptr(b, PARAMS_OUTER_BIG, true));
 	} else {
 		snprintf(e->leaf[2], 96, "unsigned long c = 0x%lx", PARAMS_X86_LEAF_C);
@@ -239,9 +239,15 @@ static void check_kp(const struct arch *a)
 	CHECK_CONTAINS(out, want);
 	snprintf(want, sizeof(want), "%s!params_entry(void)+0x", a->module);
 	CHECK_CONTAINS(out, want);
+	// Strings after char and wchar_t pointers; an unsigned value below 10 bare.
+	snprintf(want, sizeof(want), "%s!params_named(char * name = 0x", a->module);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), " \"%s\", wchar_t * wide = 0x", PARAMS_NAME);
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, " \"wide-name\", unsigned int small = 4)+0x");
 	// kP: one parameter per line, the parenthesis closing on the last.
-	snprintf(want, sizeof(want), "%s!params_leaf(\n\t\t\t%s, \n\t\t\t%s, \n\t\t\t%s, \n\t\t\t%s, "
-		 "\n\t\t\t%s, \n\t\t\t%s)+0x", a->module, e.leaf[0], e.leaf[1], e.leaf[2],
+	snprintf(want, sizeof(want), "%s!params_leaf(\n            %s, \n            %s, \n            %s, \n            %s, "
+		 "\n            %s, \n            %s)+0x", a->module, e.leaf[0], e.leaf[1], e.leaf[2],
 		 e.leaf[3], e.leaf[4], e.leaf[5]);
 	CHECK_CONTAINS(out, want);
 	free(out);
@@ -289,7 +295,7 @@ TEST(x64_frame_params_api_reads_the_values)
 	CHECK_STR(fp.procedure->name, "params_leaf");
 	REQUIRE_EQ(fp.count, 6);
 	static const char *const names[] = { "a", "b", "c", "d", "e", "f" };
-	static const char *const types[] = { "int", "unsigned char", "unsigned __int64", "void *",
+	static const char *const types[] = { "int", "unsigned char", "unsigned int64", "void *",
 					     "struct params_point *", "params_color" };
 	const uint64_t values[] = { (uint32_t)PARAMS_LEAF_A, PARAMS_LEAF_B, PARAMS_LEAF_C,
 				    PARAMS_LEAF_D, p.origin, 6 };
