@@ -5,6 +5,7 @@
 // records come from the module's PDB, found through the symbol path.
 #include "base/bytes.h"
 #include "bugcheck/pdb.h"
+#include "bugcheck/kobj.h"
 #include "bugcheck/pe.h"
 #include "bugcheck/symbols.h"
 #include "sym/modsyms_private.h"
@@ -136,6 +137,26 @@ bool bc_target_is_return_address(struct bc_target *t, uint64_t address)
 	return plausible_return(&w, address);
 }
 
+// The bug-checking thread's kernel stack [StackLimit, StackBase), when the
+// walk starts on it and the kernel's layout says where those fields are.
+static void thread_stack_range(struct bc_target *t, uint64_t sp, struct bc_stackwalk_env *env)
+{
+	uint64_t thread = bc_target_current_thread(t), low, high;
+	if (!thread)
+		return;
+	struct bc_error *err = bc_kernel_read_field(t, thread, "_KTHREAD", "StackLimit", &low);
+	if (!err)
+		err = bc_kernel_read_field(t, thread, "_KTHREAD", "StackBase", &high);
+	if (err) {
+		bc_error_destroy(err);
+		return;
+	}
+	if (low < high && sp >= low && sp < high) {
+		env->stack_low = low;
+		env->stack_high = high;
+	}
+}
+
 BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_context *start,
 					   size_t max_frames, struct bc_stack *ret)
 {
@@ -149,6 +170,7 @@ BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_
 	if (start->machine == BC_MACHINE_ARM64) {
 		struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image,
 						plausible_return_arm64, &w };
+		thread_stack_range(t, start->arm64.sp, &env);
 		return bc_stackwalk_arm64(&env, &start->arm64, max_frames, ret);
 	}
 	if (start->machine != BC_MACHINE_X64)
@@ -156,5 +178,6 @@ BC_PUBLIC struct bc_error *bc_target_stack(struct bc_target *t, const struct bc_
 				       bc_machine_name(start->machine));
 	struct bc_stackwalk_env env = { { read_memory, read_image, &w }, find_image,
 					plausible_return, &w };
+	thread_stack_range(t, start->x64.rsp, &env);
 	return bc_stackwalk_x64(&env, &start->x64, max_frames, ret);
 }

@@ -74,7 +74,11 @@ bool bc_stackwalk_scan(const struct bc_stackwalk_env *env, uint64_t from,
 		       uint64_t *value_ret, uint64_t *slot_ret)
 {
 	from &= ~7ull;
-	for (uint64_t at = from; at - from < BC_STACKWALK_SCAN_BYTES; at += 8) {
+	uint64_t limit = BC_STACKWALK_SCAN_BYTES;
+	if (env->stack_high && from >= env->stack_low && from < env->stack_high &&
+	    env->stack_high - from < limit)
+		limit = env->stack_high - from;  // nothing above the stack's base is a frame
+	for (uint64_t at = from; at - from < limit; at += 8) {
 		uint8_t b[8];
 		struct bc_error *err = env->io.read_memory(env->io.arg, at, b, 8);
 		if (err) {

@@ -51,6 +51,13 @@ struct bc_stackwalk_env {
 	 * stream) make the walk use the EBP chain there. NULL: EBP chain only.
 	 */
 	struct bc_error *(*x86_frame)(void *arg, uint64_t address, struct bc_x86_frame_info *ret);
+	/**
+	 * The thread's kernel stack [stack_low, stack_high) (KTHREAD StackLimit,
+	 * StackBase) when known, else 0, 0: a scan that starts inside it stops
+	 * at its base. Unwinding is not bounded by it: kernel stack expansion
+	 * and callouts legitimately return to another stack.
+	 */
+	uint64_t stack_low, stack_high;
 };
 
 /**

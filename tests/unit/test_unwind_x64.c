@@ -67,6 +67,13 @@ static void put_info(struct world *w, uint32_t rva, uint8_t version_flags, uint8
 
 static const uint64_t RETURN = 0xfffff80000401234ull;
 
+// Any kernel value inside the test image is taken for a return address.
+static bool accept_all_returns(void *arg, uint64_t address)
+{
+	(void)arg;
+	return address >= IMAGE_BASE && address < IMAGE_BASE + IMAGE_SIZE;
+}
+
 // push rbx (ends at 1); sub rsp,20h (ends at 5). Body from 5.
 static void plant_push_alloc(struct world *w, struct bc_x64_runtime_function *rf)
 {
@@ -410,6 +417,41 @@ TEST(walk_of_leaves_stops_at_user_mode)
 	CHECK_EQ(st.frames[1].source, BC_FRAME_LEAF);
 	CHECK_EQ(st.frames[2].ip, 0x00007ffe7350d0c4ull);
 	CHECK_EQ(st.end, BC_STACK_END_USER_MODE);
+	bc_stack_free(&st);
+	free(w);
+}
+
+// An image whose headers are in neither the dump nor the symbol path: no
+// unwind data, so the walk scans.
+static struct bc_error *find_image_without_headers(void *arg, uint64_t address, uint64_t *base,
+						   uint32_t *rva, uint32_t *size)
+{
+	(void)arg, (void)base, (void)rva, (void)size;
+	return bc_error_fault(address, BC_FAULT_NOT_IN_DUMP, "no image headers");
+}
+
+// A scan that starts on the thread's stack stops at the stack's base: a
+// return address planted just above it is found without the bound and
+// ignored with it.
+TEST(scan_stops_at_the_thread_stack_base)
+{
+	struct bc_unwind_io io;
+	struct world *w = new_world(&io);
+	uint64_t sp = STACK_BASE + 0x100, base = STACK_BASE + 0x200;
+	memcpy(w->image + 0x1ffb, "\xe8\x00\x00\x00\x00", 5);  // a call ending at 0x2000
+	put_stack(w, base + 0x10, IMAGE_BASE + 0x2000);
+	struct bc_context_x64 start = { .rip = IMAGE_BASE + 0x1400, .rsp = sp };
+	struct bc_stack st;
+	struct bc_stackwalk_env env = { io, find_image_without_headers, accept_all_returns, w };
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	REQUIRE(st.count >= 2);
+	CHECK_EQ(st.frames[1].ip, IMAGE_BASE + 0x2000);
+	CHECK_EQ(st.frames[1].source, BC_FRAME_SCAN);
+	bc_stack_free(&st);
+	env.stack_low = STACK_BASE;
+	env.stack_high = base;
+	REQUIRE_OK(bc_stackwalk_x64(&env, &start, 64, &st));
+	CHECK_EQ(st.count, 1);
 	bc_stack_free(&st);
 	free(w);
 }
