@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 		fputc('\n', stderr);
 		bc_error_destroy(err);
 	}
+	s.processor = bc_target_current_processor(s.target);
 	const struct bc_context *ctx = bc_target_context(s.target);
 	if (ctx) {
 		s.context = *ctx;

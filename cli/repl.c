@@ -49,8 +49,7 @@ int bc_repl(struct bc_session *s)
 	el_set(el, EL_HIST, history, hist);
 	el_set(el, EL_SIGNAL, 1);
 	while (!s->quit) {
-		snprintf(s->prompt, sizeof(s->prompt), "%u: kd> ",
-			 bc_target_current_processor(s->target));
+		snprintf(s->prompt, sizeof(s->prompt), "%u: kd> ", s->processor);
 		int count;
 		const char *line = el_gets(el, &count);
 		if (!line || count <= 0)

@@ -18,6 +18,7 @@ struct bc_session {
 	struct bc_context context;  ///< registers used by r, @reg and the prompt
 	bool has_context;
 	size_t frame;               ///< .frame's current frame in that context's stack
+	uint32_t processor;         ///< the current processor (~Ns), shown in the prompt
 	// Continuation of memory display: "db" alone goes on where the last one stopped.
 	char last_display[8];
 	uint64_t next_display_address;

@@ -196,6 +196,8 @@ static struct bc_error *open_file(struct bc_file *file, struct bc_target **ret)
 		bc_nt_load_modules(t);
 	}
 	load_header_context(t);
+	if (t->info.format != BC_DUMP_TRIAGE)
+		bc_nt_find_current_processor(t);
 	*ret = t;
 	return NULL;
 }

@@ -128,6 +128,14 @@ bool bc_nt_kdbg_decode(uint8_t *block, size_t size, uint64_t ps_loaded_module_li
 		       uint64_t ps_active_process_head);
 /** Walks PsLoadedModuleList and MmUnloadedDrivers (full/kernel dumps). */
 void bc_nt_load_modules(struct bc_target *t);
+/**
+ * Full and kernel dumps do not record which processor bug-checked: it is the
+ * one whose saved CONTEXT (KPRCB.Context, through KDDEBUGGER_DATA64's
+ * offsets) has the dump's own program counter and stack pointer. Sets
+ * t->current_processor (and current_thread from that KPRCB); leaves 0 when
+ * none matches. Reads one CONTEXT per processor (nt/processors.c).
+ */
+void bc_nt_find_current_processor(struct bc_target *t);
 
 // Stacks (unwind/stack_target.c).
 /**

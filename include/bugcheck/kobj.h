@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bugcheck/context.h"
 #include "bugcheck/error.h"
 #include "bugcheck/target.h"
 
@@ -69,6 +70,23 @@ BC_PUBLIC struct bc_error *bc_kernel_type_size(struct bc_target *target, const c
 BC_PUBLIC struct bc_error *bc_kernel_read_field(struct bc_target *target, uint64_t object,
 						const char *type, const char *path,
 						uint64_t *value_ret);
+
+/**
+ * The KPRCB address of @processor, from nt!KiProcessorBlock. A small memory
+ * dump holds no other processor's KPRCB: a BC_FAULT_NOT_IN_DUMP fault saying
+ * "not in this dump (small memory dump)".
+ */
+BC_PUBLIC struct bc_error *bc_target_prcb(struct bc_target *target, uint32_t processor,
+					  uint64_t *ret);
+
+/**
+ * The registers @processor stopped with: the dump's own context for the
+ * bug-checking one; for the others, the CONTEXT KPRCB.Context points at
+ * (Windows 7+), else KPRCB.ProcessorState.ContextFrame.
+ */
+BC_PUBLIC struct bc_error *bc_target_processor_context(struct bc_target *target,
+						       uint32_t processor,
+						       struct bc_context *ret);
 
 /** "types", "KDDEBUGGER_DATA64". */
 BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source);

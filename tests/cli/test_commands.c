@@ -638,6 +638,42 @@ TEST(stack_matches_windbg_kv)
 }
 
 // x86 layout (WINDBG_OUTPUT.md 5.2) on a synthetic dump written to a file.
+// ~Ns, !running and !prcb over the writer's 8-processor dump: each
+// processor's KPRCB and current thread where the writer put them, and ~1s
+// switching to the registers processor 1 was frozen with.
+TEST(processors_switch_and_list)
+{
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
+	struct bc_fixture_expect ex;
+	char path[] = "/tmp/bc_test_commands_XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE_OK(bc_fixture_write_file(&spec, &ex, path));
+	int status;
+	char *out = run_cli(path, "!running; !prcb 1; ~1s; r rip; ~9s", &status);
+	unlink(path);
+	REQUIRE(out);
+	char want[256];
+	snprintf(want, sizeof(want), "System Processors %x (affinity mask)",
+		 (1u << ex.processors) - 1);
+	CHECK_CONTAINS(out, want);
+	for (uint32_t i = 0; i < ex.processors; i++) {
+		snprintf(want, sizeof(want), "%3u  %016" PRIx64 "  %016" PRIx64 "  ", i, ex.prcb[i],
+			 ex.thread[i]);
+		CHECK_CONTAINS(out, want);
+	}
+	snprintf(want, sizeof(want), "PRCB for Processor 1 at %08" PRIx64 "`%08" PRIx64 ":",
+		 ex.prcb[1] >> 32, ex.prcb[1] & 0xffffffffu);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "Threads--  Current %016" PRIx64, ex.thread[1]);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "rip=%016" PRIx64 "\n", ex.cpu_pc[1]);
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, "~9s: use ~Ns with N a processor number below 8");
+	free(out);
+}
+
 TEST(r_and_dd_x86_fixture)
 {
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,

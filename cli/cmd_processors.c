@@ -1,0 +1,178 @@
+// Processors: ~Ns (switch to processor N), !running and !prcb, in WinDbg's
+// layouts (WINDBG_OUTPUT.md 11.2, 11.4). Each processor's KPRCB comes from
+// nt!KiProcessorBlock and its fields from bugcheck/kobj.h: the kernel's
+// types, else KDDEBUGGER_DATA64's offsets; a field neither knows is left
+// blank (!running) or named as needing symbols (!prcb).
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bugcheck/kobj.h"
+#include "cmd.h"
+#include "cmd_expr.h"
+#include "format.h"
+
+static bool parse_processor(struct bc_session *s, const char *text, uint32_t *ret)
+{
+	char *end;
+	unsigned long n = strtoul(text, &end, 10);
+	if (end == text || n >= bc_target_info(s->target)->processors)
+		return false;
+	*ret = (uint32_t)n;
+	return *end == 0 || isspace((unsigned char)*end) || *end == 's';
+}
+
+// ~Ns: processor N's registers become the current context (prompt "N: kd> ").
+int cmd_processor(struct bc_session *s, const char *cmd, const char *args)
+{
+	(void)args;
+	const char *p = cmd + 1;
+	size_t len = strlen(p);
+	uint32_t n;
+	if (len < 2 || p[len - 1] != 's' || !isdigit((unsigned char)p[0]) ||
+	    !parse_processor(s, p, &n)) {
+		fprintf(s->out, "%s: use ~Ns with N a processor number below %" PRIu32 "\n", cmd,
+			bc_target_info(s->target)->processors);
+		return 1;
+	}
+	struct bc_context ctx;
+	struct bc_error *err = bc_target_processor_context(s->target, n, &ctx);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	s->processor = n;
+	s->context = ctx;
+	s->has_context = true;
+	s->frame = 0;
+	s->has_next_unassemble = false;
+	bc_cmd_print_context(s, false);
+	return 0;
+}
+
+static uint64_t field_or_zero(struct bc_session *s, uint64_t prcb, const char *path, bool *known)
+{
+	uint64_t v = 0;
+	struct bc_error *err = bc_kernel_read_field(s->target, prcb, "_KPRCB", path, &v);
+	if (known)
+		*known = !err;
+	bc_error_destroy(err);
+	return err ? 0 : v;
+}
+
+// A pointer column: 16 (8) hex digits without the backquote, blank when unknown or zero.
+static void column(struct bc_session *s, uint64_t v, bool known)
+{
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	if (known && v)
+		fprintf(s->out, "  %0*" PRIx64, (int)ps * 2, ps == 4 ? v & 0xffffffffu : v);
+	else
+		fprintf(s->out, "  %*s", (int)ps * 2, "");
+}
+
+// !running [-t]: the processors' KPRCB, current and next threads; -t adds each stack.
+int cmd_running(struct bc_session *s, const char *cmd, const char *args)
+{
+	bool stacks = strstr(args, "t") != NULL;
+	uint32_t count = bc_target_info(s->target)->processors;
+	if (count > 64)
+		count = 64;  // the affinity mask is one 64-bit group
+	uint64_t prcbs[64] = { 0 }, mask = 0, idle = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		struct bc_error *err = bc_target_prcb(s->target, i, &prcbs[i]);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+		mask |= 1ull << i;
+		bool known_current, known_idle;
+		uint64_t current = field_or_zero(s, prcbs[i], "CurrentThread", &known_current);
+		uint64_t idle_thread = field_or_zero(s, prcbs[i], "IdleThread", &known_idle);
+		if (known_current && known_idle && current == idle_thread)
+			idle |= 1ull << i;
+	}
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	fprintf(s->out, "\nSystem Processors %" PRIx64 " (affinity mask)\n  Idle Processors %" PRIx64
+		"\n", mask, idle);
+	if (idle == mask)
+		fputs("All processors idle.\n", s->out);
+	fprintf(s->out, "\n     %-*s  %-*s  %-*s\n", (int)ps * 2, "Prcb", (int)ps * 2, "Current",
+		(int)ps * 2, "Next");
+	struct bc_context saved = s->context;
+	bool saved_has = s->has_context;
+	int status = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		bool known_current, known_next;
+		uint64_t current = field_or_zero(s, prcbs[i], "CurrentThread", &known_current);
+		uint64_t next = field_or_zero(s, prcbs[i], "NextThread", &known_next);
+		fprintf(s->out, "%3" PRIu32, i);
+		column(s, prcbs[i], true);
+		column(s, current, known_current);
+		column(s, next, known_next);
+		fputc('\n', s->out);
+		if (!stacks)
+			continue;
+		fputc('\n', s->out);
+		struct bc_error *err = bc_target_processor_context(s->target, i, &s->context);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			status = 1;
+		} else {
+			s->has_context = true;
+			status |= cmd_stack(s, "k", "");
+		}
+		fputc('\n', s->out);
+	}
+	s->context = saved;
+	s->has_context = saved_has;
+	return status;
+}
+
+// !prcb [N]: one processor's KPRCB (the current processor's by default).
+int cmd_prcb(struct bc_session *s, const char *cmd, const char *args)
+{
+	uint32_t n = s->processor;
+	while (isspace((unsigned char)*args))
+		args++;
+	if (*args) {
+		uint64_t v;
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
+		if (err || v >= bc_target_info(s->target)->processors) {
+			if (err)
+				bc_cmd_print_error(s, cmd, err);
+			else
+				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
+			return 1;
+		}
+		n = (uint32_t)v;
+	}
+	uint64_t prcb;
+	struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	char a[24];
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	fprintf(s->out, "PRCB for Processor %" PRIu32 " at %s:\n", n, bc_fmt_ptr(a, prcb, ps));
+	bool known;
+	uint64_t irql = field_or_zero(s, prcb, "DebuggerSavedIRQL", &known);
+	if (known)
+		fprintf(s->out, "Current IRQL -- %" PRIu64 "\n", irql);
+	fputs("Threads--", s->out);
+	static const char *const names[] = { "Current", "Next", "Idle" };
+	static const char *const paths[] = { "CurrentThread", "NextThread", "IdleThread" };
+	for (int i = 0; i < 3; i++) {
+		uint64_t v = field_or_zero(s, prcb, paths[i], &known);
+		if (known)
+			fprintf(s->out, "  %s %0*" PRIx64, names[i], (int)ps * 2,
+				ps == 4 ? v & 0xffffffffu : v);
+		else
+			fprintf(s->out, "  %s (needs symbols)", names[i]);
+	}
+	uint64_t number = field_or_zero(s, prcb, "Number", &known);
+	fprintf(s->out, "\nNumber %" PRIu64 "\n", known ? number : (uint64_t)n);
+	return 0;
+}
