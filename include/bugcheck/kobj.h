@@ -88,6 +88,38 @@ BC_PUBLIC struct bc_error *bc_target_processor_context(struct bc_target *target,
 						       uint32_t processor,
 						       struct bc_context *ret);
 
+/** A kernel thread as `!thread` shows it; each has_ flag says whether a layout source gave the field. */
+struct bc_thread_info {
+	uint64_t address;
+	bool has_state, has_process, has_processor, has_wait_reason, has_cid, has_teb;
+	bool has_win32_thread, has_initial_stack, has_kernel_stack, has_stack_base;
+	bool has_stack_limit, has_wait_time, has_context_switches, has_priority;
+	bool has_base_priority, has_win32_start, has_image;
+	uint8_t state;            ///< KTHREAD_STATE: 2 running, 5 waiting...
+	uint8_t wait_reason;      ///< KWAIT_REASON
+	uint32_t processor;       ///< NextProcessor: where it runs or will run
+	uint64_t process;         ///< KTHREAD.ApcState.Process
+	uint64_t pid, tid;        ///< ETHREAD.Cid
+	uint64_t teb, win32_thread;
+	uint64_t initial_stack, kernel_stack, stack_base, stack_limit;
+	uint32_t wait_time, context_switches;
+	int8_t priority, base_priority;
+	uint64_t win32_start;
+	char image[16];           ///< the owning process's EPROCESS.ImageFileName
+};
+
+/**
+ * Reads @thread's facts. Fails only when KTHREAD.State cannot be read (no
+ * layout source, or the address is not in the dump); every other field is
+ * optional.
+ */
+BC_PUBLIC struct bc_error *bc_target_thread_info(struct bc_target *target, uint64_t thread,
+						 struct bc_thread_info *ret);
+/** "RUNNING", "WAIT", ... (KTHREAD_STATE), NULL when out of range. */
+BC_PUBLIC const char *bc_thread_state_name(uint8_t state);
+/** "Executive", "WrQueue", ... (KWAIT_REASON), NULL when out of range. */
+BC_PUBLIC const char *bc_wait_reason_name(uint8_t reason);
+
 /** "types", "KDDEBUGGER_DATA64". */
 BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source);
 

@@ -1050,6 +1050,73 @@ TEST(u_reads_code_missing_from_a_small_dump_from_the_image_file)
 	free(out);
 }
 
+// !thread on eolaruhagen, whose kernel no ISF table matches: every field
+// comes from KDDEBUGGER_DATA64's offsets, and the lines bugcheck prints are
+// WinDbg's own (its !thread output beside the dump): Stack Init/Current
+// exactly, Base/Limit and Owning Process up to the parts that need types.
+TEST(thread_matches_windbg_thread_without_types)
+{
+	NEED_DUMPS();
+	char path[8300], line[512], want[520];
+	snprintf(path, sizeof(path), "%s.windbg-thread.txt",
+		 dump_path("eolaruhagen__083125-14875-01.dmp"));
+	FILE *f = fopen(path, "r");
+	REQUIRE(f);
+	char text[8192];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	char *out = run_cli(dump_path("eolaruhagen__083125-14875-01.dmp"), "!thread", NULL);
+	REQUIRE(out);
+	REQUIRE(line_starting(text, "Stack Init ", line, sizeof(line)));
+	snprintf(want, sizeof(want), "%s\n", line);
+	CHECK_CONTAINS(out, want);
+	REQUIRE(line_starting(text, "Base ", line, sizeof(line)));
+	char *call = strstr(line, " Call ");
+	REQUIRE(call);
+	*call = 0;
+	snprintf(want, sizeof(want), "%s\n", line);
+	CHECK_CONTAINS(out, want);
+	REQUIRE(line_starting(text, "Owning Process ", line, sizeof(line)));
+	char *image = strstr(line, "Image:");
+	REQUIRE(image);
+	image[6] = 0;
+	CHECK_CONTAINS(out, line);
+	// "THREAD ffffd20bfc13c080  Cid 0cac.11b8  Teb: 0000007d48790000 ... RUNNING on processor 0"
+	CHECK_CONTAINS(out, "THREAD ffffd20bfc13c080 ");
+	CHECK_CONTAINS(out, "Teb: 0000007d48790000");
+	CHECK_CONTAINS(text, "Teb: 0000007d48790000");
+	CHECK_CONTAINS(out, "RUNNING on processor 0\n");
+	CHECK_CONTAINS(text, "RUNNING on processor 0");
+	CHECK_CONTAINS(out, "(Cid, the image name, the start address, priorities and wait and "
+			    "switch counts need the kernel's types");
+	free(out);
+}
+
+// !thread on rizintb with the ISF table identified for its kernel: rizin's
+// stack (beside the dump) runs ExpWorkerThread <- PspSystemThreadStartup, so
+// this is a system worker thread: process System, PID 4, and its start
+// address is ExpWorkerThread (rizin: ExpWorkerThread+261 at fffff8047bc25975).
+TEST(thread_with_isf_types_is_a_system_worker)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	char options[9000];
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"), "!thread", NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, " Cid 0004.");
+	CHECK_CONTAINS(out, "Image:         System\n");
+	char want[128];
+	snprintf(want, sizeof(want), "Win32 Start Address 0x%016llx\n",
+		 0xfffff8047bc25975ull - 261);
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, "RUNNING on processor ");
+	free(out);
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,

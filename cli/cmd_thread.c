@@ -1,0 +1,132 @@
+// !thread [ADDRESS]: a kernel thread in WinDbg's layout (WINDBG_OUTPUT.md
+// 11.6): labels in a 26-character column, pointers without the backquote,
+// then the thread's stack as kv shows it. Fields no layout source gives (a
+// dump whose kernel has no types: Cid, Teb, priorities) are left out, and a
+// last line says which need the kernel's symbols.
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "bugcheck/kobj.h"
+#include "cmd.h"
+#include "cmd_expr.h"
+#include "format.h"
+
+static const char *hex(char *buf, uint64_t v, unsigned ps)
+{
+	snprintf(buf, 24, "%0*" PRIx64, (int)ps * 2, ps == 4 ? v & 0xffffffffu : v);
+	return buf;
+}
+
+static void print_state(struct bc_session *s, const struct bc_thread_info *ti)
+{
+	const char *name = bc_thread_state_name(ti->state);
+	if (!name) {
+		fprintf(s->out, "STATE %u", ti->state);
+		return;
+	}
+	fputs(name, s->out);
+	if ((ti->state == 1 || ti->state == 2) && ti->has_processor)
+		fprintf(s->out, " on processor %" PRIx32, ti->processor);
+	if (ti->state == 5 && ti->has_wait_reason) {
+		const char *why = bc_wait_reason_name(ti->wait_reason);
+		if (why)
+			fprintf(s->out, ": (%s)", why);
+		else
+			fprintf(s->out, ": (%u)", ti->wait_reason);
+	}
+}
+
+int cmd_thread_info(struct bc_session *s, const char *cmd, const char *args)
+{
+	while (isspace((unsigned char)*args))
+		args++;
+	uint64_t thread = bc_target_current_thread(s->target);
+	if (*args) {
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &thread);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+	}
+	if (!thread) {
+		fprintf(s->out, "%s: the dump does not say which thread was running; give an "
+			"ETHREAD address\n", cmd);
+		return 1;
+	}
+	struct bc_thread_info ti;
+	struct bc_error *err = bc_target_thread_info(s->target, thread, &ti);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	FILE *o = s->out;
+	char a[24], b[24];
+	fprintf(o, "THREAD %s ", hex(a, thread, ps));
+	if (ti.has_cid)
+		fprintf(o, " Cid %04" PRIx64 ".%04" PRIx64 " ", ti.pid, ti.tid);
+	if (ti.has_teb)
+		fprintf(o, " Teb: %s", hex(a, ti.teb, ps));
+	if (ti.has_win32_thread)
+		fprintf(o, " Win32Thread: %s", hex(a, ti.win32_thread, ps));
+	fputc(' ', o);
+	print_state(s, &ti);
+	fputc('\n', o);
+	if (ti.has_process) {
+		fprintf(o, "%-26s%s       Image:         ", "Owning Process", hex(a, ti.process, ps));
+		bc_put_escaped(o, ti.has_image ? ti.image : "(needs symbols)", 0);
+		fputc('\n', o);
+	}
+	if (ti.has_wait_time)
+		fprintf(o, "%-26s%" PRIu32 "\n", "Wait Start TickCount", ti.wait_time);
+	if (ti.has_context_switches)
+		fprintf(o, "%-26s%" PRIu32 "\n", "Context Switch Count", ti.context_switches);
+	if (ti.has_win32_start)
+		fprintf(o, "Win32 Start Address 0x%s\n", hex(a, ti.win32_start, ps));
+	if (ti.has_initial_stack && ti.has_kernel_stack)
+		fprintf(o, "Stack Init %s Current %s\n", hex(a, ti.initial_stack, ps),
+			hex(b, ti.kernel_stack, ps));
+	if (ti.has_stack_base && ti.has_stack_limit)
+		fprintf(o, "Base %s Limit %s\n", hex(a, ti.stack_base, ps), hex(b, ti.stack_limit, ps));
+	if (ti.has_priority && ti.has_base_priority)
+		fprintf(o, "Priority %d  BasePriority %d\n", ti.priority, ti.base_priority);
+	// Say which fields are missing and why, rather than leave the reader guessing.
+	const char *missing[6];
+	size_t n = 0;
+	if (!ti.has_cid)
+		missing[n++] = "Cid";
+	if (!ti.has_image)
+		missing[n++] = "the image name";
+	if (!ti.has_win32_start)
+		missing[n++] = "the start address";
+	if (!ti.has_priority)
+		missing[n++] = "priorities";
+	if (!ti.has_wait_time || !ti.has_context_switches)
+		missing[n++] = "wait and switch counts";
+	if (n) {
+		fputs("(", o);
+		for (size_t i = 0; i < n; i++)
+			fprintf(o, "%s%s", i ? (i + 1 == n ? " and " : ", ") : "", missing[i]);
+		fputs(" need the kernel's types: an ISF table or its PDB)\n", o);
+	}
+	// The thread's stack, from the registers it resumes with.
+	struct bc_context ctx;
+	err = bc_target_thread_context(s->target, thread, &ctx);
+	if (err) {
+		fputs("Stack: ", o);
+		bc_put_escaped(o, err->message, 0);
+		fputc('\n', o);
+		bc_error_destroy(err);
+		return 0;
+	}
+	struct bc_context saved = s->context;
+	bool saved_has = s->has_context;
+	s->context = ctx;
+	s->has_context = true;
+	int status = cmd_stack(s, "kv", "");
+	s->context = saved;
+	s->has_context = saved_has;
+	return status;
+}
