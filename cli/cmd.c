@@ -30,6 +30,8 @@ const struct bc_command bc_commands[] = {
 	  "switch to processor N: its registers (frozen by the bug check) and its stack" },
 	{ "!running", false, cmd_running, "!running [-t]",
 	  "each processor's KPRCB and current, next thread (-t: and its stack)" },
+	{ "!irql", false, cmd_irql, "!irql [N]",
+	  "the IRQL the debugger saved for a processor (needs the kernel's types)" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",
 	  "a kernel thread: state, owning process, stacks, then its call stack (default: current)" },
 	{ "!prcb", false, cmd_prcb, "!prcb [N]",

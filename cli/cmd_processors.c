@@ -1,5 +1,5 @@
-// Processors: ~Ns (switch to processor N), !running and !prcb, in WinDbg's
-// layouts (WINDBG_OUTPUT.md 11.2, 11.4). Each processor's KPRCB comes from
+// Processors: ~Ns (switch to processor N), !running, !prcb and !irql, in
+// WinDbg's layouts (WINDBG_OUTPUT.md 11.2, 11.4, 11.5). Each processor's KPRCB comes from
 // nt!KiProcessorBlock and its fields from bugcheck/kobj.h: the kernel's
 // types, else KDDEBUGGER_DATA64's offsets; a field neither knows is left
 // blank (!running) or named as needing symbols (!prcb).
@@ -174,5 +174,68 @@ int cmd_prcb(struct bc_session *s, const char *cmd, const char *args)
 	}
 	uint64_t number = field_or_zero(s, prcb, "Number", &known);
 	fprintf(s->out, "\nNumber %" PRIu64 "\n", known ? number : (uint64_t)n);
+	return 0;
+}
+
+// IRQL names (wdm.h): x64 and ARM64 have 16 levels, x86 32.
+static const char *irql_name(enum bc_machine machine, uint64_t irql)
+{
+	switch (irql) {
+	case 0: return "PASSIVE_LEVEL";
+	case 1: return "APC_LEVEL";
+	case 2: return "DISPATCH_LEVEL";
+	}
+	if (machine == BC_MACHINE_X86) {
+		switch (irql) {
+		case 27: return "SYNCH_LEVEL";
+		case 28: return "CLOCK2_LEVEL";
+		case 29: return "IPI_LEVEL";
+		case 30: return "POWER_LEVEL";
+		case 31: return "HIGH_LEVEL";
+		}
+		return NULL;
+	}
+	switch (irql) {
+	case 12: return "SYNCH_LEVEL";
+	case 13: return "CLOCK_LEVEL";
+	case 14: return "IPI_LEVEL";
+	case 15: return "HIGH_LEVEL";
+	}
+	return NULL;
+}
+
+// !irql [N]: the IRQL the debugger saved for a processor when the machine stopped.
+int cmd_irql(struct bc_session *s, const char *cmd, const char *args)
+{
+	uint32_t n = s->processor;
+	while (isspace((unsigned char)*args))
+		args++;
+	if (*args) {
+		uint64_t v;
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
+		if (err || v >= bc_target_info(s->target)->processors) {
+			if (err)
+				bc_cmd_print_error(s, cmd, err);
+			else
+				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
+			return 1;
+		}
+		n = (uint32_t)v;
+	}
+	uint64_t prcb, irql;
+	struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
+	if (!err)
+		err = bc_kernel_read_field(s->target, prcb, "_KPRCB", "DebuggerSavedIRQL", &irql);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	fprintf(s->out, "Debugger saved IRQL for processor 0x%" PRIx32 " -- %" PRIu64, n, irql);
+	const char *name = irql_name(bc_target_info(s->target)->machine, irql);
+	if (name)
+		fprintf(s->out, " (%s)%s", name,
+			!strcmp(name, "SYNCH_LEVEL") ? " [Synchronization level]" : "");
+	fputc('\n', s->out);
 	return 0;
 }

@@ -206,6 +206,39 @@ TEST(isf_layouts_agree_with_the_kernels_own_offsets)
 	check_types_match_kdbg("rizintb__triage_x64.dmp");
 }
 
+// Small memory dumps of Windows 10 carry nt!KiProcessorBlock and every
+// KPRCB among their data blocks. The kernel's own data must agree with
+// itself: KPRCB number i sits at KiProcessorBlock[i] and says Number == i,
+// and the bug-checking processor's KPRCB names as CurrentThread the thread
+// whose ETHREAD copy the dump header points at (found through the separate
+// KPRCB copy at PrcbOffset). An idle processor runs its idle thread.
+static void check_processors(const char *dump)
+{
+	struct bc_target *t = open_dump(dump, true);
+	REQUIRE(t != NULL);
+	uint32_t count = bc_target_info(t)->processors, idle = 0;
+	REQUIRE(count > 1);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t prcb;
+		REQUIRE_OK(bc_target_prcb(t, i, &prcb));
+		CHECK_EQ(read_field(t, prcb, "_KPRCB", "Number"), i);
+		uint64_t current = read_field(t, prcb, "_KPRCB", "CurrentThread");
+		if (i == bc_target_current_processor(t))
+			CHECK_EQ(current, bc_target_current_thread(t));
+		idle += current == read_field(t, prcb, "_KPRCB", "IdleThread");
+	}
+	fprintf(stderr, "# %s: %u processors, %u idle\n", dump, count, idle);
+	CHECK(idle < count);  // at least the bug-checking processor was busy
+	bc_target_close(t);
+}
+
+TEST(triage_kprcbs_agree_with_the_dump_header)
+{
+	NEED_SHARED();
+	check_processors("rizintb__triage_x64.dmp");
+	check_processors("ojusha__100623-6156-01.dmp");
+}
+
 TEST(rizintb_failing_thread_is_a_system_worker_of_the_system_process)
 {
 	NEED_SHARED();
