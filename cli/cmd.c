@@ -32,6 +32,9 @@ const struct bc_command bc_commands[] = {
 	  "each processor's KPRCB and current, next thread (-t: and its stack)" },
 	{ "!irql", false, cmd_irql, "!irql [N]",
 	  "the IRQL the debugger saved for a processor (needs the kernel's types)" },
+	{ "!ipi", false, cmd_ipi, "!ipi [N]",
+	  "interprocessor-interrupt state: IpiFrozen named (Running, Frozen, Owner), TargetCount, "
+	  "PacketBarrier (needs the kernel's types)" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",
 	  "a kernel thread: state, owning process, stacks, then its call stack (default: current)" },
 	{ "!prcb", false, cmd_prcb, "!prcb [N]",

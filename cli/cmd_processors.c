@@ -1,5 +1,5 @@
-// Processors: ~Ns (switch to processor N), !running, !prcb and !irql, in
-// WinDbg's layouts (WINDBG_OUTPUT.md 11.2, 11.4, 11.5). Each processor's KPRCB comes from
+// Processors: ~Ns (switch to processor N), !running, !prcb, !irql and !ipi,
+// in WinDbg's layouts (WINDBG_OUTPUT.md 11.2-11.5). Each processor's KPRCB comes from
 // nt!KiProcessorBlock and its fields from bugcheck/kobj.h: the kernel's
 // types, else KDDEBUGGER_DATA64's offsets; a field neither knows is left
 // blank (!running) or named as needing symbols (!prcb).
@@ -238,4 +238,69 @@ int cmd_irql(struct bc_session *s, const char *cmd, const char *args)
 			!strcmp(name, "SYNCH_LEVEL") ? " [Synchronization level]" : "");
 	fputc('\n', s->out);
 	return 0;
+}
+
+// One processor's IPI state; the values in uppercase hex without padding, as
+// WinDbg's !ipi prints them.
+static int print_ipi(struct bc_session *s, const char *cmd, uint32_t n)
+{
+	uint64_t prcb, frozen;
+	struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
+	if (!err)
+		err = bc_kernel_read_field(s->target, prcb, "_KPRCB", "IpiFrozen", &frozen);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	FILE *o = s->out;
+	fprintf(o, "IPI State for Processor %" PRIu32 "\n  IPI Frozen:      %" PRIX64, n, frozen);
+	if (frozen & 0x20)
+		fputs(" [FreezeActive]", o);
+	const char *name = bc_ipi_frozen_name((uint32_t)frozen);
+	if (name && !((frozen & 0x20) && (frozen & 0x1f) == 0))
+		fprintf(o, " [%s]", name);
+	fputc('\n', o);
+	static const char *const labels[] = { "Target Count:    ", "Packet Barrier:  ",
+					      "Request Summary: " };
+	static const char *const paths[] = { "TargetCount", "PacketBarrier", "RequestSummary" };
+	for (int i = 0; i < 3; i++) {
+		uint64_t v;
+		err = bc_kernel_read_field(s->target, prcb, "_KPRCB", paths[i], &v);
+		if (err) {
+			bc_error_destroy(err);  // not every build has every field
+			continue;
+		}
+		fprintf(o, "  %s%" PRIX64 "\n", labels[i], v);
+	}
+	return 0;
+}
+
+// !ipi [N]: the interprocessor-interrupt state of one processor, or of all.
+int cmd_ipi(struct bc_session *s, const char *cmd, const char *args)
+{
+	while (isspace((unsigned char)*args))
+		args++;
+	uint32_t count = bc_target_info(s->target)->processors;
+	if (*args) {
+		uint64_t v;
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
+		if (err || v >= count) {
+			if (err)
+				bc_cmd_print_error(s, cmd, err);
+			else
+				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
+			return 1;
+		}
+		return print_ipi(s, cmd, (uint32_t)v);
+	}
+	int status = 0;
+	for (uint32_t i = 0; i < count && i < 1024; i++) {
+		if (i)
+			fputc('\n', s->out);
+		status |= print_ipi(s, cmd, i);
+		if (status)
+			break;
+	}
+	return status;
 }

@@ -120,6 +120,9 @@ BC_PUBLIC const char *bc_thread_state_name(uint8_t state);
 /** "Executive", "WrQueue", ... (KWAIT_REASON), NULL when out of range. */
 BC_PUBLIC const char *bc_wait_reason_name(uint8_t reason);
 
+/** KPRCB.IpiFrozen's state by name ("Running", "Frozen", "Owner"...); NULL if unknown. Bit 0x20 is FreezeActive. */
+BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
+
 /** "types", "KDDEBUGGER_DATA64". */
 BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source);
 

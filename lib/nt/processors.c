@@ -130,3 +130,13 @@ void bc_nt_find_current_processor(struct bc_target *t)
 		return;
 	}
 }
+
+BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value)
+{
+	// KPRCB.IpiFrozen's freeze state (the low bits; 0x20 is FreezeActive):
+	// RUNNING, TARGET_FREEZE, TARGET_FROZEN, TARGET_THAW, FREEZE_OWNER.
+	static const char *const names[] = { "Running", "Freeze Pending", "Frozen", "Thaw",
+					     "Owner" };
+	uint32_t state = value & 0x1f;
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : NULL;
+}

@@ -1117,6 +1117,39 @@ TEST(thread_with_isf_types_is_a_system_worker)
 	free(out);
 }
 
+// !ipi on real small dumps whose kernels have ISF tables: when Windows
+// bug-checks it freezes every other processor, so the bug-checking one
+// (the KPRCB copy at the header's PrcbOffset names it: rizintb 0, ojusha 1)
+// is running and all the others are frozen (KPRCB.IpiFrozen, read here from
+// the KPRCBs in the dumps' data blocks).
+TEST(ipi_shows_the_other_processors_frozen)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	char options[9000];
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	static const struct {
+		const char *dump;
+		unsigned processors, current;
+	} cases[] = {
+		{ "rizintb__triage_x64.dmp", 16, 0 },
+		{ "ojusha__100623-6156-01.dmp", 12, 1 },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char *out = run_cli_with(options, dump_path(cases[c].dump), "!ipi", NULL);
+		REQUIRE(out);
+		for (unsigned i = 0; i < cases[c].processors; i++) {
+			char want[128];
+			snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      %s\n",
+				 i, i == cases[c].current ? "0 [Running]" : "2 [Frozen]");
+			CHECK_CONTAINS(out, want);
+		}
+		free(out);
+	}
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,
