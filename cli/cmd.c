@@ -35,6 +35,8 @@ const struct bc_command bc_commands[] = {
 	{ "!ipi", false, cmd_ipi, "!ipi [N]",
 	  "interprocessor-interrupt state: IpiFrozen named (Running, Frozen, Owner), TargetCount, "
 	  "PacketBarrier (needs the kernel's types)" },
+	{ "!process", false, cmd_process, "!process [ADDRESS [FLAGS]] | !process 0 0",
+	  "a process (default: the current one), or every process on PsActiveProcessHead" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",
 	  "a kernel thread: state, owning process, stacks, then its call stack (default: current)" },
 	{ "!prcb", false, cmd_prcb, "!prcb [N]",

@@ -1,4 +1,4 @@
-// !thread [ADDRESS]: a kernel thread in WinDbg's layout (WINDBG_OUTPUT.md
+// !thread [ADDRESS] and !process: a kernel thread in WinDbg's layout (WINDBG_OUTPUT.md
 // 11.6): labels in a 26-character column, pointers without the backquote,
 // then the thread's stack as kv shows it. Fields no layout source gives (a
 // dump whose kernel has no types: Cid, Teb, priorities) are left out, and a
@@ -129,4 +129,106 @@ int cmd_thread_info(struct bc_session *s, const char *cmd, const char *args)
 	s->context = saved;
 	s->has_context = saved_has;
 	return status;
+}
+
+// !process: one process block of `!process 0 0` (WINDBG_OUTPUT.md 11.7).
+static void print_process(struct bc_session *s, const struct bc_process_info *p)
+{
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	FILE *o = s->out;
+	char a[24];
+	fprintf(o, "PROCESS %s\n    SessionId: ", hex(a, p->address, ps));
+	uint64_t id;
+	if (p->has_session && !p->session)
+		fputs("none", o);
+	else if (p->has_session &&
+		 !bc_kernel_read_field(s->target, p->session, "_MM_SESSION_SPACE", "SessionId", &id))
+		fprintf(o, "%" PRIu64, id);
+	else
+		fputs("<Data Not Accessible>", o);
+	if (p->has_pid)
+		fprintf(o, "  Cid: %04" PRIx64, p->pid);
+	if (p->has_peb)
+		fprintf(o, "    Peb: %08" PRIx64, p->peb);
+	if (p->has_parent)
+		fprintf(o, "  ParentCid: %04" PRIx64, p->parent);
+	fputc('\n', o);
+	if (p->has_dtb || p->has_object_table) {
+		fputs("   ", o);
+		if (p->has_dtb)
+			fprintf(o, " DirBase: %08" PRIx64, p->dtb);
+		if (p->has_object_table)
+			fprintf(o, "  ObjectTable: %s", hex(a, p->object_table, ps));
+		fputc('\n', o);
+	}
+	fputs("    Image: ", o);
+	bc_put_escaped(o, p->has_image		 ? p->image
+			  : p->image_unreadable ? "<Data Not Accessible>"
+						: "(needs symbols)", 0);
+	fputs("\n\n", o);
+}
+
+struct process_walk {
+	struct bc_session *s;
+	size_t count;
+};
+
+static bool print_each(void *arg, uint64_t process)
+{
+	struct process_walk *w = arg;
+	struct bc_process_info p;
+	struct bc_error *err = bc_target_process_info(w->s->target, process, &p);
+	if (err) {
+		char a[24];
+		fprintf(w->s->out, "PROCESS %s\n    ", hex(a, process,
+						      bc_target_info(w->s->target)->pointer_size));
+		bc_put_escaped(w->s->out, err->message, 0);
+		fputs("\n\n", w->s->out);
+		bc_error_destroy(err);
+	} else {
+		print_process(w->s, &p);
+	}
+	w->count++;
+	return true;
+}
+
+// !process [ADDRESS [FLAGS]]: one process (default: the current one), or with
+// ADDRESS 0 every process on nt!PsActiveProcessHead.
+int cmd_process(struct bc_session *s, const char *cmd, const char *args)
+{
+	while (isspace((unsigned char)*args))
+		args++;
+	uint64_t process = bc_target_current_process(s->target);
+	if (*args) {
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &process);
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+	} else if (!process) {
+		fprintf(s->out, "%s: the dump does not say which process was running; give an "
+			"EPROCESS address, or 0 for all\n", cmd);
+		return 1;
+	}
+	if (process) {
+		struct process_walk w = { s, 0 };
+		print_each(&w, process);
+		return 0;
+	}
+	fputs("**** NT ACTIVE PROCESS DUMP ****\n", s->out);
+	struct process_walk w = { s, 0 };
+	char note[256];
+	struct bc_error *err = bc_target_each_process(s->target, print_each, &w, note,
+						      sizeof(note));
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	if (*note) {
+		fputs("NOTE: ", s->out);
+		bc_put_escaped(s->out, note, 0);
+		fputc('\n', s->out);
+	}
+	return 0;
 }

@@ -120,6 +120,30 @@ BC_PUBLIC const char *bc_thread_state_name(uint8_t state);
 /** "Executive", "WrQueue", ... (KWAIT_REASON), NULL when out of range. */
 BC_PUBLIC const char *bc_wait_reason_name(uint8_t reason);
 
+/** A process as `!process 0 0` shows it; has_ flags say which fields a layout source gave. */
+struct bc_process_info {
+	uint64_t address;
+	bool has_pid, has_parent, has_peb, has_dtb, has_object_table, has_session, has_image;
+	bool image_unreadable;  ///< the layout is known, the bytes are not in the dump
+	uint64_t pid, parent, peb, dtb, object_table, session;
+	char image[16];     ///< EPROCESS.ImageFileName
+};
+
+/** Reads @process's facts; fails only when none of them can be read. */
+BC_PUBLIC struct bc_error *bc_target_process_info(struct bc_target *target, uint64_t process,
+						  struct bc_process_info *ret);
+
+/**
+ * Calls @fn with each EPROCESS on nt!PsActiveProcessHead, in list order,
+ * until it returns false. The walk is capped, detects cycles and entries
+ * whose Blink does not point back, and stops at memory the dump lacks;
+ * why it stopped early goes to @note ("" when it came back to the head).
+ * An error only when the walk cannot start (no head, no layout).
+ */
+BC_PUBLIC struct bc_error *bc_target_each_process(struct bc_target *target,
+						  bool (*fn)(void *arg, uint64_t process),
+						  void *arg, char *note, size_t note_size);
+
 /** KPRCB.IpiFrozen's state by name ("Running", "Frozen", "Owner"...); NULL if unknown. Bit 0x20 is FreezeActive. */
 BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
 

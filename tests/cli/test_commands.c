@@ -1150,6 +1150,35 @@ TEST(ipi_shows_the_other_processors_frozen)
 	}
 }
 
+// !process 0 0 on rizintb with its ISF table: the crash came during boot,
+// and the dump's data blocks hold the whole of PsActiveProcessHead (five
+// processes, the last linking back to the head). The first is System, PID 4,
+// whose DirBase is the dump header's DirectoryTableBase (0x1ad000 in rizin's
+// reading of the header beside the dump). Fields of processes whose bytes
+// the dump lacks are shown as not accessible, never guessed.
+TEST(process_list_of_a_small_dump)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	char options[9000];
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"), "!process 0 0",
+				 NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "**** NT ACTIVE PROCESS DUMP ****\nPROCESS ");
+	CHECK_CONTAINS(out, "    SessionId: none  Cid: 0004    Peb: 00000000  ParentCid: 0000\n"
+			    "    DirBase: 001ad000  ObjectTable: ");
+	CHECK_CONTAINS(out, "    Image: System\n");
+	size_t blocks = 0;
+	for (const char *p = strstr(out, "\nPROCESS "); p; p = strstr(p + 1, "\nPROCESS "))
+		blocks++;
+	CHECK_EQ(blocks, 5);
+	CHECK(strstr(out, "NOTE:") == NULL);  // the walk came back to the head
+	free(out);
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,

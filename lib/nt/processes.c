@@ -1,0 +1,126 @@
+// Processes (bugcheck/kobj.h): the walk of nt!PsActiveProcessHead through
+// EPROCESS.ActiveProcessLinks, and each process's facts for `!process`.
+//
+// The list comes from a stranger's memory: the walk is capped, detects a
+// cycle that does not pass through the head (Brent's algorithm on the link
+// addresses), checks that each entry's Blink points back, and ends with a
+// note saying where and why it stopped; a small memory dump's missing
+// entries are "not in this dump", not a corrupt list.
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bugcheck/kobj.h"
+#include "target_private.h"
+
+enum { MAX_PROCESSES = 1 << 16 };
+
+static bool read_optional(struct bc_target *t, uint64_t object, const char *type,
+			  const char *path, uint64_t *ret)
+{
+	struct bc_error *err = bc_kernel_read_field(t, object, type, path, ret);
+	if (err) {
+		bc_error_destroy(err);
+		*ret = 0;
+		return false;
+	}
+	return true;
+}
+
+BC_PUBLIC struct bc_error *bc_target_process_info(struct bc_target *t, uint64_t process,
+						  struct bc_process_info *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->address = process;
+	r->has_pid = read_optional(t, process, "_EPROCESS", "UniqueProcessId", &r->pid);
+	r->has_parent = read_optional(t, process, "_EPROCESS", "InheritedFromUniqueProcessId",
+				      &r->parent);
+	r->has_peb = read_optional(t, process, "_EPROCESS", "Peb", &r->peb);
+	r->has_dtb = read_optional(t, process, "_EPROCESS", "Pcb.DirectoryTableBase", &r->dtb);
+	r->has_object_table = read_optional(t, process, "_EPROCESS", "ObjectTable",
+					    &r->object_table);
+	r->has_session = read_optional(t, process, "_EPROCESS", "Session", &r->session);
+	struct bc_kfield f;
+	struct bc_error *err = bc_kernel_field(t, "_EPROCESS", "ImageFileName", &f);
+	if (!err) {
+		size_t n = f.size && f.size < sizeof(r->image) ? (size_t)f.size : sizeof(r->image) - 1;
+		err = bc_target_read(t, process + f.offset, r->image, n);
+		r->image[sizeof(r->image) - 1] = 0;
+		r->has_image = !err;
+		r->image_unreadable = err != NULL;
+	}
+	if (err && !r->has_pid) {
+		// Nothing of the process could be read: say why (no layout, or not in the dump).
+		return err;
+	}
+	bc_error_destroy(err);
+	return NULL;
+}
+
+BC_PUBLIC struct bc_error *bc_target_each_process(struct bc_target *t,
+						  bool (*fn)(void *arg, uint64_t process),
+						  void *arg, char *note, size_t note_size)
+{
+	if (note_size)
+		note[0] = 0;
+	uint64_t head = t->kdbg.present && t->kdbg.ps_active_process_head
+				? t->kdbg.ps_active_process_head
+				: t->info.ps_active_process_head;
+	if (!head)
+		return bc_error_create(BC_ERR_NOT_FOUND,
+				       "the dump does not say where nt!PsActiveProcessHead is");
+	struct bc_kfield links;
+	struct bc_error *err = bc_kernel_field(t, "_EPROCESS", "ActiveProcessLinks", &links);
+	if (err)
+		return err;
+	unsigned ps = t->info.pointer_size;
+	uint64_t prev = head, entry;
+	err = bc_target_read_pointer(t, head, &entry);
+	if (err)
+		return err;
+	// Brent: a tortoise that jumps to the hare at powers of two.
+	uint64_t tortoise = head;
+	size_t power = 1, lambda = 0;
+	for (size_t count = 0; entry != head; count++) {
+		if (count == MAX_PROCESSES) {
+			snprintf(note, note_size, "the list is longer than %d processes: stopped",
+				 MAX_PROCESSES);
+			return NULL;
+		}
+		if (entry == tortoise) {
+			snprintf(note, note_size, "the list loops back to %" PRIx64 " without "
+				 "returning to PsActiveProcessHead: stopped", entry);
+			return NULL;
+		}
+		if (++lambda == power) {
+			tortoise = entry;
+			power *= 2;
+			lambda = 0;
+		}
+		uint64_t flink, blink;
+		err = bc_target_read_pointer(t, entry, &flink);
+		if (!err)
+			err = bc_target_read_pointer(t, entry + ps, &blink);
+		if (err) {
+			bool absent = err->code == BC_ERR_FAULT && (err->fault == BC_FAULT_NOT_IN_DUMP ||
+								     err->fault == BC_FAULT_NO_TRANSLATION);
+			snprintf(note, note_size, "the list continues at %" PRIx64 ", %s", entry,
+				 absent && t->info.format == BC_DUMP_TRIAGE
+					 ? "which is not in this dump (small memory dump)"
+					 : err->message);
+			bc_error_destroy(err);
+			return NULL;
+		}
+		if (blink != prev) {
+			snprintf(note, note_size, "the entry at %" PRIx64 " does not point back to %"
+				 PRIx64 " (its Blink is %" PRIx64 "): the list is damaged; stopped",
+				 entry, prev, blink);
+			return NULL;
+		}
+		if (!fn(arg, entry - links.offset))
+			return NULL;
+		prev = entry;
+		entry = flink;
+	}
+	return NULL;
+}
