@@ -37,6 +37,8 @@ static void print_state(struct bc_session *s, const struct bc_thread_info *ti)
 	}
 }
 
+static int print_thread(struct bc_session *s, const char *cmd, uint64_t thread, bool stack);
+
 int cmd_thread_info(struct bc_session *s, const char *cmd, const char *args)
 {
 	while (isspace((unsigned char)*args))
@@ -55,15 +57,24 @@ int cmd_thread_info(struct bc_session *s, const char *cmd, const char *args)
 			"ETHREAD address\n", cmd);
 		return 1;
 	}
+	return print_thread(s, cmd, thread, true);
+}
+
+static int print_thread(struct bc_session *s, const char *cmd, uint64_t thread, bool stack)
+{
 	struct bc_thread_info ti;
-	struct bc_error *err = bc_target_thread_info(s->target, thread, &ti);
-	if (err) {
-		bc_cmd_print_error(s, cmd, err);
-		return 1;
-	}
 	unsigned ps = bc_target_info(s->target)->pointer_size;
 	FILE *o = s->out;
 	char a[24], b[24];
+	struct bc_error *err = bc_target_thread_info(s->target, thread, &ti);
+	if (err) {
+		fprintf(o, "THREAD %s  ", hex(a, thread, ps));
+		bc_put_escaped(o, err->message, 0);
+		fputc('\n', o);
+		bc_error_destroy(err);
+		(void)cmd;
+		return 1;
+	}
 	fprintf(o, "THREAD %s ", hex(a, thread, ps));
 	if (ti.has_cid)
 		fprintf(o, " Cid %04" PRIx64 ".%04" PRIx64 " ", ti.pid, ti.tid);
@@ -111,6 +122,8 @@ int cmd_thread_info(struct bc_session *s, const char *cmd, const char *args)
 			fprintf(o, "%s%s", i ? (i + 1 == n ? " and " : ", ") : "", missing[i]);
 		fputs(" need the kernel's types: an ISF table or its PDB)\n", o);
 	}
+	if (!stack)
+		return 0;
 	// The thread's stack, from the registers it resumes with.
 	struct bc_context ctx;
 	err = bc_target_thread_context(s->target, thread, &ctx);
@@ -192,6 +205,20 @@ static bool print_each(void *arg, uint64_t process)
 	return true;
 }
 
+struct thread_walk {
+	struct bc_session *s;
+	const char *cmd;
+	bool stacks;
+};
+
+static bool print_each_thread(void *arg, uint64_t thread)
+{
+	struct thread_walk *w = arg;
+	fputs("\n", w->s->out);
+	print_thread(w->s, w->cmd, thread, w->stacks);
+	return true;
+}
+
 // !process [ADDRESS [FLAGS]]: one process (default: the current one), or with
 // ADDRESS 0 every process on nt!PsActiveProcessHead.
 int cmd_process(struct bc_session *s, const char *cmd, const char *args)
@@ -214,6 +241,36 @@ int cmd_process(struct bc_session *s, const char *cmd, const char *args)
 	if (process) {
 		struct process_walk w = { s, 0 };
 		print_each(&w, process);
+		// FLAGS (after the address): 2 lists the threads, 4 adds their stacks.
+		const char *p = args;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+		uint64_t flags = 0;
+		size_t used;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p) {
+			struct bc_error *err = bc_cmd_eval_prefix(s, p, &used, &flags);
+			if (err) {
+				bc_cmd_print_error(s, cmd, err);
+				return 1;
+			}
+		}
+		if (!(flags & 6))
+			return 0;
+		struct thread_walk tw = { s, cmd, (flags & 4) != 0 };
+		char note[256];
+		struct bc_error *err = bc_target_each_thread(s->target, process, print_each_thread,
+							     &tw, note, sizeof(note));
+		if (err) {
+			bc_cmd_print_error(s, cmd, err);
+			return 1;
+		}
+		if (*note) {
+			fputs("NOTE: ", s->out);
+			bc_put_escaped(s->out, note, 0);
+			fputc('\n', s->out);
+		}
 		return 0;
 	}
 	fputs("**** NT ACTIVE PROCESS DUMP ****\n", s->out);

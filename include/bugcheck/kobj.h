@@ -144,6 +144,26 @@ BC_PUBLIC struct bc_error *bc_target_each_process(struct bc_target *target,
 						  bool (*fn)(void *arg, uint64_t process),
 						  void *arg, char *note, size_t note_size);
 
+enum { BC_KERNEL_LIST_MAX = 1 << 16 };  ///< entries any list walk visits at most
+
+/**
+ * Walks the LIST_ENTRY list at @head, calling @fn with each entry's object
+ * (the entry's address minus @entry_offset) until it returns false. Capped
+ * at BC_KERNEL_LIST_MAX; a cycle that misses the head, an entry whose Blink
+ * does not point back, and an unreadable entry end the walk with @note
+ * saying why ("" when it came back to the head). An error only when @head
+ * itself cannot be read.
+ */
+BC_PUBLIC struct bc_error *bc_kernel_list_walk(struct bc_target *target, uint64_t head,
+					       uint64_t entry_offset,
+					       bool (*fn)(void *arg, uint64_t object), void *arg,
+					       char *note, size_t note_size);
+
+/** Each ETHREAD of @process (KPROCESS.ThreadListHead), as bc_kernel_list_walk. */
+BC_PUBLIC struct bc_error *bc_target_each_thread(struct bc_target *target, uint64_t process,
+						 bool (*fn)(void *arg, uint64_t thread),
+						 void *arg, char *note, size_t note_size);
+
 /** KPRCB.IpiFrozen's state by name ("Running", "Frozen", "Owner"...); NULL if unknown. Bit 0x20 is FreezeActive. */
 BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
 

@@ -1,7 +1,9 @@
-// Processes (bugcheck/kobj.h): the walk of nt!PsActiveProcessHead through
-// EPROCESS.ActiveProcessLinks, and each process's facts for `!process`.
+// Processes and kernel lists (bugcheck/kobj.h): the walk of any LIST_ENTRY
+// list, nt!PsActiveProcessHead through EPROCESS.ActiveProcessLinks, a
+// process's threads through KTHREAD.ThreadListEntry, and each process's
+// facts for `!process`.
 //
-// The list comes from a stranger's memory: the walk is capped, detects a
+// Every list comes from a stranger's memory: the walk is capped, detects a
 // cycle that does not pass through the head (Brent's algorithm on the link
 // addresses), checks that each entry's Blink points back, and ends with a
 // note saying where and why it stopped; a small memory dump's missing
@@ -12,8 +14,6 @@
 
 #include "bugcheck/kobj.h"
 #include "target_private.h"
-
-enum { MAX_PROCESSES = 1 << 16 };
 
 static bool read_optional(struct bc_target *t, uint64_t object, const char *type,
 			  const char *path, uint64_t *ret)
@@ -57,39 +57,30 @@ BC_PUBLIC struct bc_error *bc_target_process_info(struct bc_target *t, uint64_t 
 	return NULL;
 }
 
-BC_PUBLIC struct bc_error *bc_target_each_process(struct bc_target *t,
-						  bool (*fn)(void *arg, uint64_t process),
-						  void *arg, char *note, size_t note_size)
+BC_PUBLIC struct bc_error *bc_kernel_list_walk(struct bc_target *t, uint64_t head,
+					       uint64_t entry_offset,
+					       bool (*fn)(void *arg, uint64_t object), void *arg,
+					       char *note, size_t note_size)
 {
 	if (note_size)
 		note[0] = 0;
-	uint64_t head = t->kdbg.present && t->kdbg.ps_active_process_head
-				? t->kdbg.ps_active_process_head
-				: t->info.ps_active_process_head;
-	if (!head)
-		return bc_error_create(BC_ERR_NOT_FOUND,
-				       "the dump does not say where nt!PsActiveProcessHead is");
-	struct bc_kfield links;
-	struct bc_error *err = bc_kernel_field(t, "_EPROCESS", "ActiveProcessLinks", &links);
-	if (err)
-		return err;
 	unsigned ps = t->info.pointer_size;
 	uint64_t prev = head, entry;
-	err = bc_target_read_pointer(t, head, &entry);
+	struct bc_error *err = bc_target_read_pointer(t, head, &entry);
 	if (err)
 		return err;
 	// Brent: a tortoise that jumps to the hare at powers of two.
 	uint64_t tortoise = head;
 	size_t power = 1, lambda = 0;
 	for (size_t count = 0; entry != head; count++) {
-		if (count == MAX_PROCESSES) {
-			snprintf(note, note_size, "the list is longer than %d processes: stopped",
-				 MAX_PROCESSES);
+		if (count == BC_KERNEL_LIST_MAX) {
+			snprintf(note, note_size, "the list is longer than %d entries: stopped",
+				 BC_KERNEL_LIST_MAX);
 			return NULL;
 		}
 		if (entry == tortoise) {
 			snprintf(note, note_size, "the list loops back to %" PRIx64 " without "
-				 "returning to PsActiveProcessHead: stopped", entry);
+				 "returning to its head %" PRIx64 ": stopped", entry, head);
 			return NULL;
 		}
 		if (++lambda == power) {
@@ -117,10 +108,45 @@ BC_PUBLIC struct bc_error *bc_target_each_process(struct bc_target *t,
 				 entry, prev, blink);
 			return NULL;
 		}
-		if (!fn(arg, entry - links.offset))
+		if (!fn(arg, entry - entry_offset))
 			return NULL;
 		prev = entry;
 		entry = flink;
 	}
 	return NULL;
+}
+
+BC_PUBLIC struct bc_error *bc_target_each_process(struct bc_target *t,
+						  bool (*fn)(void *arg, uint64_t process),
+						  void *arg, char *note, size_t note_size)
+{
+	if (note_size)
+		note[0] = 0;
+	uint64_t head = t->kdbg.present && t->kdbg.ps_active_process_head
+				? t->kdbg.ps_active_process_head
+				: t->info.ps_active_process_head;
+	if (!head)
+		return bc_error_create(BC_ERR_NOT_FOUND,
+				       "the dump does not say where nt!PsActiveProcessHead is");
+	struct bc_kfield links;
+	struct bc_error *err = bc_kernel_field(t, "_EPROCESS", "ActiveProcessLinks", &links);
+	if (err)
+		return err;
+	return bc_kernel_list_walk(t, head, links.offset, fn, arg, note, note_size);
+}
+
+BC_PUBLIC struct bc_error *bc_target_each_thread(struct bc_target *t, uint64_t process,
+						 bool (*fn)(void *arg, uint64_t thread),
+						 void *arg, char *note, size_t note_size)
+{
+	if (note_size)
+		note[0] = 0;
+	struct bc_kfield head, entry;
+	struct bc_error *err = bc_kernel_field(t, "_KPROCESS", "ThreadListHead", &head);
+	if (!err)
+		err = bc_kernel_field(t, "_KTHREAD", "ThreadListEntry", &entry);
+	if (err)
+		return err;
+	return bc_kernel_list_walk(t, process + head.offset, entry.offset, fn, arg, note,
+				   note_size);
 }

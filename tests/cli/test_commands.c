@@ -1177,6 +1177,15 @@ TEST(process_list_of_a_small_dump)
 	CHECK_EQ(blocks, 5);
 	CHECK(strstr(out, "NOTE:") == NULL);  // the walk came back to the head
 	free(out);
+	// System's threads: the list head is in the dump, most threads are not,
+	// and the walk says where it had to stop.
+	out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"),
+			   "!process ffffc08bdce94180 2", NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "THREAD ");
+	CHECK_CONTAINS(out, "NOTE: the list continues at ");
+	CHECK_CONTAINS(out, "which is not in this dump (small memory dump)\n");
+	free(out);
 }
 
 // Without ntoskrnl's image the walk scans the stack, and says so; on
