@@ -39,6 +39,8 @@ const struct bc_command bc_commands[] = {
 	  "a process (default: the current one), or every process on PsActiveProcessHead" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",
 	  "a kernel thread: state, owning process, stacks, then its call stack (default: current)" },
+	{ "!pcr", false, cmd_pcr, "!pcr [N]",
+	  "a processor's KPCR: NT_TIB, self and KPRCB pointers, IRQL, IDT/GDT/TSS, threads" },
 	{ "!prcb", false, cmd_prcb, "!prcb [N]",
 	  "a processor's KPRCB: its address, number, current, next and idle threads" },
 	{ ".frame", false, cmd_frame, ".frame [/r] [N]",

@@ -1,5 +1,5 @@
-// Processors: ~Ns (switch to processor N), !running, !prcb, !irql and !ipi,
-// in WinDbg's layouts (WINDBG_OUTPUT.md 11.2-11.5). Each processor's KPRCB comes from
+// Processors: ~Ns (switch to processor N), !running, !pcr, !prcb, !irql and
+// !ipi, in WinDbg's layouts (WINDBG_OUTPUT.md 11.1-11.5). Each processor's KPRCB comes from
 // nt!KiProcessorBlock and its fields from bugcheck/kobj.h: the kernel's
 // types, else KDDEBUGGER_DATA64's offsets; a field neither knows is left
 // blank (!running) or named as needing symbols (!prcb).
@@ -303,4 +303,117 @@ int cmd_ipi(struct bc_session *s, const char *cmd, const char *args)
 			break;
 	}
 	return status;
+}
+
+// !pcr [N]: the processor's KPCR, which holds its KPRCB (x64: _KPCR.Prcb,
+// x86: _KPCR.PrcbData): labels right-aligned after a TAB, values without the
+// backquote (WINDBG_OUTPUT.md 11.1). Needs the kernel's types.
+int cmd_pcr(struct bc_session *s, const char *cmd, const char *args)
+{
+	uint32_t n = s->processor;
+	while (isspace((unsigned char)*args))
+		args++;
+	if (*args) {
+		uint64_t v;
+		size_t used;
+		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
+		if (err || v >= bc_target_info(s->target)->processors) {
+			if (err)
+				bc_cmd_print_error(s, cmd, err);
+			else
+				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
+			return 1;
+		}
+		n = (uint32_t)v;
+	}
+	bool x86 = bc_target_info(s->target)->machine == BC_MACHINE_X86;
+	uint64_t prcb;
+	struct bc_kfield embedded;
+	struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
+	if (!err)
+		err = bc_kernel_field(s->target, "_KPCR", x86 ? "PrcbData" : "Prcb", &embedded);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	uint64_t pcr = prcb - embedded.offset;
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	FILE *o = s->out;
+	char a[24];
+	(void)a;
+	fprintf(o, "KPCR for Processor %" PRIu32 " at %0*" PRIx64 ":\n", n, (int)ps * 2,
+		ps == 4 ? pcr & 0xffffffffu : pcr);
+	size_t shown = 0;
+	bool known_major, known_minor;
+	uint64_t major = 0, minor = 0;
+	struct bc_error *e1 = bc_kernel_read_field(s->target, pcr, "_KPCR", "MajorVersion", &major);
+	struct bc_error *e2 = bc_kernel_read_field(s->target, pcr, "_KPCR", "MinorVersion", &minor);
+	known_major = !e1, known_minor = !e2;
+	bc_error_destroy(e1);
+	bc_error_destroy(e2);
+	if (known_major && known_minor) {
+		fprintf(o, "    Major %" PRIu64 " Minor %" PRIu64 "\n", major, minor);
+		shown++;
+	}
+	static const struct {
+		const char *label, *path;
+	} tib[] = {
+		{ "NtTib.ExceptionList", "NtTib.ExceptionList" },
+		{ "NtTib.StackBase", "NtTib.StackBase" },
+		{ "NtTib.StackLimit", "NtTib.StackLimit" },
+		{ "NtTib.SubSystemTib", "NtTib.SubSystemTib" },
+		{ "NtTib.Version", "NtTib.Version" },
+		{ "NtTib.UserPointer", "NtTib.ArbitraryUserPointer" },
+		{ "NtTib.SelfTib", "NtTib.Self" },
+	};
+	for (size_t i = 0; i < sizeof(tib) / sizeof(tib[0]); i++) {
+		uint64_t v;
+		err = bc_kernel_read_field(s->target, pcr, "_KPCR", tib[i].path, &v);
+		if (err) {
+			bc_error_destroy(err);
+			continue;
+		}
+		fprintf(o, "\t%19s: %0*" PRIx64 "\n", tib[i].label, (int)ps * 2,
+			ps == 4 ? v & 0xffffffffu : v);
+		shown++;
+	}
+	if (shown)
+		fputc('\n', o);
+	// x86 names its self pointer SelfPcr and its KPRCB pointer Prcb; x64 Self, CurrentPrcb.
+	static const struct {
+		const char *label, *path86, *path64;
+	} pcr_fields[] = {
+		{ "SelfPcr", "SelfPcr", "Self" }, { "Prcb", "Prcb", "CurrentPrcb" },
+		{ "Irql", "Irql", "Irql" },       { "IRR", "IRR", NULL },
+		{ "IDR", "IDR", NULL },           { "InterruptMode", "InterruptMode", NULL },
+		{ "IDT", "IDT", "IdtBase" },      { "GDT", "GDT", "GdtBase" },
+		{ "TSS", "TSS", "TssBase" },
+	};
+	for (size_t i = 0; i < sizeof(pcr_fields) / sizeof(pcr_fields[0]); i++) {
+		const char *path = x86 ? pcr_fields[i].path86 : pcr_fields[i].path64;
+		uint64_t v;
+		if (!path)
+			continue;
+		err = bc_kernel_read_field(s->target, pcr, "_KPCR", path, &v);
+		if (err) {
+			bc_error_destroy(err);
+			continue;
+		}
+		fprintf(o, "\t%19s: %0*" PRIx64 "\n", pcr_fields[i].label, (int)ps * 2,
+			ps == 4 ? v & 0xffffffffu : v);
+		shown++;
+	}
+	if (shown)
+		fputc('\n', o);
+	else
+		fputs("    (the KPCR's own fields are not in this dump)\n", o);
+	static const char *const threads[] = { "CurrentThread", "NextThread", "IdleThread" };
+	for (int i = 0; i < 3; i++) {
+		bool known;
+		uint64_t v = field_or_zero(s, prcb, threads[i], &known);
+		if (known)
+			fprintf(o, "\t%19s: %0*" PRIx64 "\n", threads[i], (int)ps * 2,
+				ps == 4 ? v & 0xffffffffu : v);
+	}
+	return 0;
 }

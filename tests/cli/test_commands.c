@@ -1188,6 +1188,28 @@ TEST(process_list_of_a_small_dump)
 	free(out);
 }
 
+// !pcr on rizintb: its data blocks hold KiProcessorBlock (processor 0's KPRCB
+// at fffff804`782d4180) but not the KPCR header around it; x64 kernels embed
+// the KPRCB at _KPCR.Prcb (0x180 in the ISF table), so the KPCR is at
+// ...4000, and what the dump lacks is said, not printed as zeros.
+TEST(pcr_of_a_small_dump)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	char options[9000];
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"),
+				 "dq nt!KiProcessorBlock L1; !pcr 0", NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "  fffff804`782d4180\n");
+	CHECK_CONTAINS(out, "KPCR for Processor 0 at fffff804782d4000:\n"
+			    "    (the KPCR's own fields are not in this dump)\n");
+	CHECK_CONTAINS(out, "\t      CurrentThread: ");
+	free(out);
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,
