@@ -123,6 +123,9 @@ TEST(eight_processor_dump_from_an_isf_table)
 		REQUIRE_OK(bc_target_processor_context(t, i, &c));
 		CHECK_EQ(c.x64.rip, ex->cpu_pc[i]);
 		CHECK_EQ(read_field(t, prcb, "_KPRCB", "CurrentThread"), ex->thread[i]);
+		REQUIRE(ex->kpcr[i] != 0);  // this table's _KPCR embeds the KPRCB
+		CHECK_EQ(read_field(t, ex->kpcr[i], "_KPCR", "Self"), ex->kpcr[i]);
+		CHECK_EQ(read_field(t, ex->kpcr[i], "_KPCR", "CurrentPrcb"), prcb);
 		CHECK_EQ(read_field(t, prcb, "_KPRCB", "NextThread"), 0);
 		CHECK_EQ(read_field(t, prcb, "_KPRCB", "IdleThread"), ex->idle_thread[i]);
 		CHECK_EQ(read_field(t, prcb, "_KPRCB", "Number"), i);
@@ -140,6 +143,55 @@ TEST(eight_processor_dump_from_an_isf_table)
 	CHECK(ex->has_ipi_frozen);  // this table has _KPRCB.IpiFrozen
 	CHECK_EQ(read_field(t, ex->process, "_EPROCESS", "UniqueProcessId"), ex->process_id);
 	CHECK_EQ(ex->process_id, 4);
+	bc_target_close(t);
+	free(bytes);
+	free(ex);
+}
+
+// Without symbols the reader falls back on KDDEBUGGER_DATA64's offset
+// fields, which the writer filled from the same table: same offsets.
+TEST(kdbg_offsets_of_an_isf_dump_are_the_tables)
+{
+	NEED_SHARED();
+	char table[4300];
+	snprintf(table, sizeof(table), "%s/symbols/isf/ntkrnlmp.pdb/%s.json.xz", shared, TABLE_ID);
+	struct bc_fixture_spec spec = { .processors = 4, .isf_table = table };
+	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+	REQUIRE(ex != NULL);
+	uint8_t *bytes = NULL;
+	size_t size = 0;
+	struct bc_target *t = NULL;
+	REQUIRE_OK(bc_fixture_build(&spec, ex, &bytes, &size));
+	REQUIRE_OK(bc_target_open_memory(bytes, size, "isf-fixture-kdbg.dmp", &t));
+	static const struct {
+		const char *type, *path;
+	} via_kdbg[] = {
+		{ "_KPRCB", "CurrentThread" }, { "_KPRCB", "Number" },
+		{ "_KPRCB", "Context" },       { "_KTHREAD", "ApcState.Process" },
+		{ "_KTHREAD", "State" },       { "_KTHREAD", "KernelStack" },
+		{ "_KTHREAD", "InitialStack" }, { "_KPCR", "Self" },
+		{ "_KPCR", "CurrentPrcb" },
+	};
+	size_t matched = 0;
+	for (size_t i = 0; i < sizeof(via_kdbg) / sizeof(via_kdbg[0]); i++) {
+		struct bc_kfield f;
+		REQUIRE_OK(bc_kernel_field(t, via_kdbg[i].type, via_kdbg[i].path, &f));
+		CHECK_EQ(f.source, BC_LAYOUT_KDBG);
+		for (size_t k = 0; k < ex->field_count; k++) {
+			if (strcmp(ex->fields[k].type, via_kdbg[i].type) ||
+			    strcmp(ex->fields[k].path, via_kdbg[i].path))
+				continue;
+			CHECK_EQ(f.offset, ex->fields[k].offset);
+			matched++;
+			break;
+		}
+	}
+	CHECK_EQ(matched, sizeof(via_kdbg) / sizeof(via_kdbg[0]));
+	uint64_t prcb, thread;
+	REQUIRE_OK(bc_target_prcb(t, 2, &prcb));
+	CHECK_EQ(prcb, ex->prcb[2]);
+	REQUIRE_OK(bc_kernel_read_field(t, prcb, "_KPRCB", "CurrentThread", &thread));
+	CHECK_EQ(thread, ex->thread[2]);
 	bc_target_close(t);
 	free(bytes);
 	free(ex);
