@@ -197,6 +197,51 @@ TEST(kdbg_offsets_of_an_isf_dump_are_the_tables)
 	free(ex);
 }
 
+// Some kernels' tables give every KDDEBUGGER_DATA64 variable the same RVA
+// (03A098BC... and D23E3DA5... here): the addresses alone cannot tell them
+// apart. With nt's CodeView record (spec.isf_codeview) the reader takes the
+// table by GUID and age, exactly this one.
+TEST(codeview_record_names_the_exact_table)
+{
+	NEED_SHARED();
+	static const char *twin = "03A098BC85D047028437D88E4C8BBC6B-1";
+	char table[4300], isf[4200];
+	snprintf(isf, sizeof(isf), "%s/symbols/isf", shared);
+	snprintf(table, sizeof(table), "%s/ntkrnlmp.pdb/%s.json.xz", isf, twin);
+	struct stat st;
+	if (stat(table, &st))
+		SKIP("skipped: ../shared/symbols/isf/ntkrnlmp.pdb/03A098BC... not found");
+	struct bc_fixture_spec spec = { .processors = 2, .isf_table = table,
+					.isf_codeview = true };
+	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+	REQUIRE(ex != NULL);
+	uint8_t *bytes = NULL;
+	size_t size = 0;
+	struct bc_target *t = NULL;
+	REQUIRE_OK(bc_fixture_build(&spec, ex, &bytes, &size));
+	CHECK(ex->isf_codeview);
+	REQUIRE_OK(bc_target_open_memory(bytes, size, "isf-fixture-cv.dmp", &t));
+	struct bc_kernel_match match;
+	REQUIRE_OK(bc_kernel_identify(t, isf, cache_dir(), &match));
+	REQUIRE(match.path != NULL);
+	CHECK_EQ(match.fields_agreed, match.fields_checked);  // this table or its twin
+	bc_kernel_match_free(&match);
+	struct bc_symbol_options opt = { .symbol_path = isf, .cache_dir = cache_dir() };
+	REQUIRE_OK(bc_target_set_symbol_options(t, &opt));
+	const struct bc_module_symbols *ms = bc_target_module_symbols(t, 0);
+	CHECK_EQ(ms->state, BC_SYMBOLS_ISF);
+	CHECK(ms->symbol_file && strstr(ms->symbol_file, twin));
+	CHECK(ms->has_identity);
+	uint64_t prcb, thread;
+	REQUIRE_OK(bc_target_prcb(t, 1, &prcb));
+	CHECK_EQ(prcb, ex->prcb[1]);
+	REQUIRE_OK(bc_kernel_read_field(t, prcb, "_KPRCB", "IdleThread", &thread));
+	CHECK_EQ(thread, ex->idle_thread[1]);
+	bc_target_close(t);
+	free(bytes);
+	free(ex);
+}
+
 // A malformed or unsuitable table is a clear error, not a crash.
 TEST(unusable_isf_tables_are_refused)
 {
