@@ -1210,6 +1210,75 @@ TEST(pcr_of_a_small_dump)
 	free(out);
 }
 
+// The processor commands over an 8-processor dump the writer laid out from
+// a real ISF table (tests/fixtures/gen/mkdump_isf.c): the reader identifies
+// the kernel, and every value the commands print is the one the writer
+// recorded: saved IRQLs, IpiFrozen, each KPCR and its self pointer, the
+// threads, the System process, and the bug-checking processor's place.
+TEST(processor_commands_on_a_kernel_laid_out_from_isf)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	const char *shared = shared_env ? shared_env : "../shared";
+	char table[4300], options[9000];
+	snprintf(table, sizeof(table),
+		 "%s/symbols/isf/ntkrnlmp.pdb/5278AFF86C341677D7D7835C85B7B844-1.json.xz", shared);
+	if (access(table, R_OK))
+		SKIP("skipped: ../shared/symbols/isf not found");
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared, tmp && *tmp ? tmp : "/tmp");
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL, .isf_table = table };
+	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+	REQUIRE(ex);
+	char path[] = "/tmp/bc_test_commands_XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+	char *out = run_cli_with(options, path,
+				 "!irql 0; !irql 1; !irql 2; !irql 3; !irql 4; !irql 5; !irql 6; "
+				 "!irql 7; !ipi; !pcr 1; !running; !process 0 0; !thread",
+				 NULL);
+	unlink(path);
+	REQUIRE(out);
+	char want[256];
+	for (uint32_t i = 0; i < ex->processors; i++) {
+		unsigned irql = ex->saved_irql[i];
+		snprintf(want, sizeof(want), "Debugger saved IRQL for processor 0x%x -- %u (%s)\n", i,
+			 irql, irql == 2 ? "DISPATCH_LEVEL" : irql == 14 ? "IPI_LEVEL"
+				 : irql == 0 ? "PASSIVE_LEVEL" : "?");
+		CHECK_CONTAINS(out, want);
+		if (ex->has_ipi_frozen) {
+			snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      %X [%s]",
+				 i, ex->ipi_frozen[i], ex->ipi_frozen[i] == 2 ? "Frozen" : "Running");
+			CHECK_CONTAINS(out, want);
+		}
+		snprintf(want, sizeof(want), "%3u  %016" PRIx64 "  %016" PRIx64 "  ", i, ex->prcb[i],
+			 ex->thread[i]);
+		CHECK_CONTAINS(out, want);
+	}
+	snprintf(want, sizeof(want), "KPCR for Processor 1 at %016" PRIx64 ":\n", ex->kpcr[1]);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "\t            SelfPcr: %016" PRIx64 "\n\t               Prcb: %016"
+		 PRIx64 "\n", ex->kpcr[1], ex->prcb[1]);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "\t         IdleThread: %016" PRIx64 "\n", ex->idle_thread[1]);
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, "  Idle Processors 0\n");
+	CHECK_CONTAINS(out, "**** NT ACTIVE PROCESS DUMP ****\nPROCESS ");
+	snprintf(want, sizeof(want), "Cid: %04" PRIx64, ex->process_id);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "    Image: %s\n", ex->process_name);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "THREAD %016" PRIx64 " ", ex->thread[ex->current_processor]);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "RUNNING on processor %x\n", ex->current_processor);
+	CHECK_CONTAINS(out, want);
+	free(out);
+	free(ex);
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,
