@@ -37,6 +37,8 @@ const struct bc_command bc_commands[] = {
 	  "PacketBarrier (needs the kernel's types)" },
 	{ "!process", false, cmd_process, "!process [ADDRESS [FLAGS]] | !process 0 0",
 	  "a process (default: the current one), or every process on PsActiveProcessHead" },
+	{ "!verifier", false, cmd_verifier, "!verifier",
+	  "Driver Verifier: whether it is on, its enabled checks, counters and verified drivers" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",
 	  "a kernel thread: state, owning process, stacks, then its call stack (default: current)" },
 	{ "!pcr", false, cmd_pcr, "!pcr [N]",

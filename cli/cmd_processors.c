@@ -417,3 +417,97 @@ int cmd_pcr(struct bc_session *s, const char *cmd, const char *args)
 	}
 	return 0;
 }
+
+// Driver Verifier's flags (verifier.exe's documented bits), named as
+// WinDbg's !verifier names the classic ones.
+static const struct {
+	uint32_t bit;
+	const char *name;
+} verifier_flags[] = {
+	{ 0x1, "Special pool" },
+	{ 0x2, "Special irql" },
+	{ 0x4, "Inject random low-resource API failures" },
+	{ 0x8, "All pool allocations checked on unload" },
+	{ 0x10, "Io subsystem checking enabled" },
+	{ 0x20, "Deadlock detection enabled" },
+	{ 0x40, "Enhanced Io checking enabled" },
+	{ 0x80, "DMA checking enabled" },
+	{ 0x100, "Security checks enabled" },
+	{ 0x200, "Force pending I/O requests" },
+	{ 0x400, "IRP logging" },
+	{ 0x800, "Miscellaneous checks enabled" },
+	{ 0x2000, "Invariant MDL checking for stack" },
+	{ 0x4000, "Invariant MDL checking for driver" },
+	{ 0x8000, "Power framework delay fuzzing" },
+	{ 0x10000, "Port/miniport interface checking" },
+	{ 0x20000, "DDI compliance checking" },
+	{ 0x40000, "Systematic low resources simulation" },
+	{ 0x80000, "DDI compliance checking (additional)" },
+	{ 0x200000, "NDIS/WIFI verification" },
+	{ 0x800000, "Kernel synchronization delay fuzzing" },
+	{ 0x1000000, "VM switch verification" },
+	{ 0x2000000, "Code integrity checks" },
+};
+
+// !verifier: Driver Verifier's flags, counters and verified drivers, in the
+// layout of WinDbg's documented example (WINDBG_OUTPUT.md 11.8).
+int cmd_verifier(struct bc_session *s, const char *cmd, const char *args)
+{
+	(void)args;
+	struct bc_verifier_info *v = calloc(1, sizeof(*v));
+	if (!v)
+		return 1;
+	struct bc_error *err = bc_target_verifier(s->target, v);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		free(v);
+		return 1;
+	}
+	FILE *o = s->out;
+	if (!v->level) {
+		fputs("\nVerify Level 0: Driver Verifier is not enabled (nt!MmVerifierData.Level "
+		      "is 0)\n", o);
+		free(v);
+		return 0;
+	}
+	fprintf(o, "\nVerify Level %" PRIx32 " ... enabled options are:\n", v->level);
+	uint32_t named = 0;
+	for (size_t i = 0; i < sizeof(verifier_flags) / sizeof(verifier_flags[0]); i++) {
+		if (v->level & verifier_flags[i].bit)
+			fprintf(o, "    %s\n", verifier_flags[i].name);
+		named |= verifier_flags[i].bit;
+	}
+	if (v->level & ~named)
+		fprintf(o, "    (other flags %#" PRIx32 ")\n", v->level & ~named);
+	fputs("\nSummary of All Verifier Statistics\n\n", o);
+	static const char *const labels[BC_VERIFIER_COUNTERS] = {
+		"RaiseIrqls", "AcquireSpinLocks", "Synch Executions", "Trims",
+		"Pool Allocations Attempted", "Pool Allocations Succeeded",
+		"Pool Allocations Succeeded SpecialPool", "Pool Allocations With NO TAG",
+		"Pool Allocations Failed", "Pool Allocations Failed Deliberately",
+	};
+	for (int i = 0; i < BC_VERIFIER_COUNTERS; i++) {
+		if (v->has_counter[i])
+			fprintf(o, "%-39s0x%" PRIx64 "\n", labels[i], v->counters[i]);
+		if (i == 3)
+			fputc('\n', o);
+	}
+	fputs("\nDriver Verification List\n\n", o);
+	if (!v->has_drivers) {
+		fputs("    (not available: ", o);
+		bc_put_escaped(o, v->drivers_note, 0);
+		fputs(")\n", o);
+	}
+	for (size_t i = 0; i < v->driver_count; i++) {
+		fputs("    ", o);
+		bc_put_escaped(o, v->drivers[i], 0);
+		fputc('\n', o);
+	}
+	if (v->has_drivers && *v->drivers_note) {
+		fputs("NOTE: ", o);
+		bc_put_escaped(o, v->drivers_note, 0);
+		fputc('\n', o);
+	}
+	free(v);
+	return 0;
+}

@@ -164,6 +164,28 @@ BC_PUBLIC struct bc_error *bc_target_each_thread(struct bc_target *target, uint6
 						 bool (*fn)(void *arg, uint64_t thread),
 						 void *arg, char *note, size_t note_size);
 
+enum { BC_VERIFIER_MAX_DRIVERS = 64, BC_VERIFIER_NAME = 64, BC_VERIFIER_COUNTERS = 10 };
+
+/** Driver Verifier as the dump saw it (`!verifier`). */
+struct bc_verifier_info {
+	uint32_t level;                       ///< MmVerifierData.Level: the enabled checks; 0: off
+	const char *counter_names[BC_VERIFIER_COUNTERS];  ///< _MM_DRIVER_VERIFIER_DATA fields
+	uint64_t counters[BC_VERIFIER_COUNTERS];
+	bool has_counter[BC_VERIFIER_COUNTERS];
+	bool has_drivers;                     ///< VfSuspectDriversList could be walked
+	size_t driver_count;
+	char drivers[BC_VERIFIER_MAX_DRIVERS][BC_VERIFIER_NAME];  ///< UTF-8 base names
+	char drivers_note[256];               ///< why the list is missing or incomplete
+};
+
+/**
+ * Reads Driver Verifier's state. Fails when MmVerifierData or its Level
+ * cannot be read (no layout, not in the dump); the counters and the
+ * driver list are optional.
+ */
+BC_PUBLIC struct bc_error *bc_target_verifier(struct bc_target *target,
+					      struct bc_verifier_info *ret);
+
 /** KPRCB.IpiFrozen's state by name ("Running", "Frozen", "Owner"...); NULL if unknown. Bit 0x20 is FreezeActive. */
 BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
 

@@ -1279,6 +1279,54 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	free(ex);
 }
 
+// !verifier: the writer (laid out from a real ISF table) sets
+// MmVerifierData.Level to 0x9bb, the level of WinDbg's documented example,
+// and puts two drivers on VfSuspectDriversList; the real small dumps
+// (rizintb 0x1000007E, ojusha 0x50: no verifier bug check) have Level 0.
+TEST(verifier_flags_and_drivers)
+{
+	NEED_DUMPS();
+	const char *shared_env = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	const char *shared = shared_env ? shared_env : "../shared";
+	char table[4300], options[9000];
+	snprintf(table, sizeof(table),
+		 "%s/symbols/isf/ntkrnlmp.pdb/5278AFF86C341677D7D7835C85B7B844-1.json.xz", shared);
+	if (access(table, R_OK))
+		SKIP("skipped: ../shared/symbols/isf not found");
+	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared, tmp && *tmp ? tmp : "/tmp");
+	static const char *const drivers[] = { "iaStor.sys", "myfault.sys" };
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL, .isf_table = table,
+					.verifier_level = 0x9bb, .verified_drivers = drivers,
+					.verified_driver_count = 2 };
+	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+	REQUIRE(ex);
+	char path[] = "/tmp/bc_test_commands_XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+	char *out = run_cli_with(options, path, "!verifier", NULL);
+	unlink(path);
+	REQUIRE(out);
+	// 0x9bb's options, in the documented example's words and order.
+	CHECK_CONTAINS(out, "Verify Level 9bb ... enabled options are:\n"
+			    "    Special pool\n    Special irql\n"
+			    "    All pool allocations checked on unload\n"
+			    "    Io subsystem checking enabled\n    Deadlock detection enabled\n"
+			    "    DMA checking enabled\n    Security checks enabled\n"
+			    "    Miscellaneous checks enabled\n");
+	CHECK_CONTAINS(out, "Driver Verification List\n\n    iaStor.sys\n    myfault.sys\n");
+	CHECK(strstr(out, "NOTE:") == NULL);
+	free(out);
+	free(ex);
+	out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"), "!verifier", NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "Driver Verifier is not enabled");
+	free(out);
+}
+
 // Without ntoskrnl's image the walk scans the stack, and says so; on
 // eolaruhagen that reproduces WinDbg's own kv (beside the dump) for the
 // frames before the trap frame: Child-SP and RetAddr of frames 00 and 01,
