@@ -37,6 +37,8 @@ const struct bc_command bc_commands[] = {
 	  "PacketBarrier (needs the kernel's types)" },
 	{ "!process", false, cmd_process, "!process [ADDRESS [FLAGS]] | !process 0 0",
 	  "a process (default: the current one), or every process on PsActiveProcessHead" },
+	{ "!pte", false, cmd_pte, "!pte ADDRESS",
+	  "the page-table entries that map a virtual address, level by level" },
 	{ "!verifier", false, cmd_verifier, "!verifier",
 	  "Driver Verifier: whether it is on, its enabled checks, counters and verified drivers" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",

@@ -265,6 +265,27 @@ BC_PUBLIC struct bc_error *bc_target_read_physical(struct bc_target *target, uin
 BC_PUBLIC struct bc_error *bc_target_translate(struct bc_target *target, uint64_t address,
 					       uint64_t *physical_ret);
 
+enum { BC_PAGE_WALK_MAX_LEVELS = 5 };
+
+/** The page-table entries one translation read, top level first (`!pte`). */
+struct bc_page_walk {
+	uint64_t va;
+	unsigned paging_levels;                          ///< of this paging mode (x64: 4 or 5)
+	unsigned levels;                                 ///< entries read
+	uint64_t entry_address[BC_PAGE_WALK_MAX_LEVELS]; ///< physical address of each
+	uint64_t entry[BC_PAGE_WALK_MAX_LEVELS];         ///< its value
+	bool translated;
+	uint64_t physical, page_size;                    ///< when translated
+};
+
+/**
+ * Translates @address as bc_target_translate() does and records every entry
+ * read on the way. On a fault, @ret still holds the entries read before it
+ * (the last one says why: not present, paged out...).
+ */
+BC_PUBLIC struct bc_error *bc_target_page_walk(struct bc_target *target, uint64_t address,
+					       struct bc_page_walk *ret);
+
 /**
  * Reads an EXCEPTION_RECORD (64- or 32-bit layout, as the dump's machine
  * uses) from kernel memory, e.g. the one a 0x7E bug check's Arg3 points at.

@@ -63,6 +63,47 @@ BC_PUBLIC struct bc_error *bc_target_translate(struct bc_target *t, uint64_t add
 				   NULL);
 }
 
+// The walk's entries, recorded by wrapping the physical reader: a walker
+// reads exactly one entry per level, top level first (`!pte`).
+struct traced {
+	struct bc_target *t;
+	struct bc_page_walk *walk;
+};
+
+static bool phys_read_traced(void *arg, uint64_t address, unsigned size, uint64_t *ret)
+{
+	struct traced *tr = arg;
+	bool ok = phys_read_entry(tr->t, address, size, ret);
+	struct bc_page_walk *w = tr->walk;
+	if (ok && w->levels < BC_PAGE_WALK_MAX_LEVELS) {
+		w->entry_address[w->levels] = address;
+		w->entry[w->levels] = *ret;
+		w->levels++;
+	}
+	return ok;
+}
+
+BC_PUBLIC struct bc_error *bc_target_page_walk(struct bc_target *t, uint64_t address,
+					       struct bc_page_walk *ret)
+{
+	*ret = (struct bc_page_walk){ .va = address };
+	if (t->paging == BC_PAGING_NONE)
+		return bc_error_fault(address, BC_FAULT_NO_TRANSLATION,
+				      "%#llx: a small memory dump has no page tables",
+				      (unsigned long long)address);
+	static const unsigned levels[] = {
+		[BC_PAGING_X64_4LEVEL] = 4, [BC_PAGING_X64_5LEVEL] = 5, [BC_PAGING_X86_PAE] = 3,
+		[BC_PAGING_X86] = 2,        [BC_PAGING_ARM64_4K] = 4,
+	};
+	ret->paging_levels = (unsigned)t->paging < sizeof(levels) / sizeof(levels[0])
+				     ? levels[t->paging] : 0;
+	struct traced tr = { t, ret };
+	struct bc_error *err = bc_paging_translate(t->paging, t->dtb, address, phys_read_traced,
+						   &tr, &ret->physical, &ret->page_size);
+	ret->translated = err == NULL;
+	return err;
+}
+
 static const struct bc_va_region *find_region(const struct bc_target *t, uint64_t va)
 {
 	for (size_t i = 0; i < t->region_count; i++) {

@@ -674,6 +674,57 @@ TEST(processors_switch_and_list)
 	free(out);
 }
 
+// !pte over the writer's x64 dump: for a 4 KiB mapping it recorded, the PTE
+// column's page frame is the physical page the writer mapped, and each
+// level's entry sits at the self-map address the textbook formula gives
+// from the PteBase the writer put in KDDEBUGGER_DATA64.
+TEST(pte_shows_the_mapping_the_writer_made)
+{
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
+	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+	REQUIRE(ex);
+	char path[] = "/tmp/bc_test_commands_XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+	const struct bc_fixture_mapping *small = NULL, *large = NULL;
+	for (size_t i = 0; i < ex->mapping_count; i++) {
+		if (ex->mappings[i].page_size == 0x1000 && !small)
+			small = &ex->mappings[i];
+		if (ex->mappings[i].page_size == 0x200000 && !large)
+			large = &ex->mappings[i];
+	}
+	REQUIRE(small);
+	char cmds[128];
+	snprintf(cmds, sizeof(cmds), "!pte %" PRIx64 "%s%" PRIx64, small->va,
+		 large ? "; !pte " : "", large ? large->va : 0);
+	char *out = run_cli(path, cmds, NULL);
+	unlink(path);
+	REQUIRE(out);
+	char want[160];
+	snprintf(want, sizeof(want), "VA %016" PRIx64 "\n", small->va);
+	CHECK_CONTAINS(out, want);
+	uint64_t pte = ex->pte_base + (((small->va & 0xffffffffffffull) >> 12) << 3);
+	uint64_t pde = ex->pte_base + (((pte & 0xffffffffffffull) >> 12) << 3);
+	snprintf(want, sizeof(want), "PDE at %016" PRIX64 "    PTE at %016" PRIX64 "\n", pde, pte);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), "  pfn %-10" PRIx64, small->pa >> 12);
+	CHECK_CONTAINS(out, want);
+	if (large) {
+		CHECK_CONTAINS(out, "(a 2048 KiB large page)\n");
+		// The PDE maps the 2 MiB page itself: its frame, and 'L' among its flags.
+		snprintf(want, sizeof(want), "  pfn %-10" PRIx64,
+			 (uint64_t)((large->pa & ~0x1fffffull) >> 12));
+		const char *at = strstr(out, want);
+		CHECK(at != NULL);
+		if (at)
+			CHECK_EQ(at[2 + 14 + 2], 'L');
+	}
+	free(out);
+	free(ex);
+}
+
 TEST(r_and_dd_x86_fixture)
 {
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,
