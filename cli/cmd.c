@@ -26,6 +26,8 @@ const struct bc_command bc_commands[] = {
 	  "use the registers of the KTRAP_FRAME at an address (e.g. TRAP_FRAME); alone: reset" },
 	{ ".thread", false, cmd_thread, ".thread [ADDRESS]",
 	  "use the registers of a kernel thread (an ETHREAD address); alone: the current thread" },
+	{ ".process", false, cmd_process_context, ".process [/p] [/r] [ADDRESS]",
+	  "read user-mode addresses in a process's address space (an EPROCESS); 0: the dump's" },
 	{ "~", true, cmd_processor, "~Ns",
 	  "switch to processor N: its registers (frozen by the bug check) and its stack" },
 	{ "!running", false, cmd_running, "!running [-t]",

@@ -135,6 +135,42 @@ int cmd_thread(struct bc_session *s, const char *cmd, const char *args)
 	return 0;
 }
 
+// .process [/p] [/r] [ADDRESS]: the process whose address space user-mode
+// addresses are read in. Alone: shows it; 0: back to the dump's own. In a
+// dump /p (translate through the process) is what always happens, and /r
+// (reload user symbols) has nothing to reload: both are accepted.
+int cmd_process_context(struct bc_session *s, const char *cmd, const char *args)
+{
+	args = skip_blanks(args);
+	while (args[0] == '/' && (args[1] == 'p' || args[1] == 'r' || args[1] == 'P')) {
+		args += 2;
+		args = skip_blanks(args);
+	}
+	char a[24];
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	if (!*args) {
+		uint64_t p = bc_target_implicit_process(s->target);
+		if (p)
+			fprintf(s->out, "Implicit process is %s\n", bc_fmt_ptr(a, p, ps));
+		else
+			fprintf(s->out, "%s: the dump does not say which process was running\n", cmd);
+		return p ? 0 : 1;
+	}
+	uint64_t process;
+	size_t used;
+	struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &process);
+	if (!err)
+		err = bc_target_set_process(s->target, process);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return 1;
+	}
+	uint64_t now = bc_target_implicit_process(s->target);
+	if (now)
+		fprintf(s->out, "Implicit process is now %s\n", bc_fmt_ptr(a, now, ps));
+	return 0;
+}
+
 static const char *exception_name(uint32_t code)
 {
 	switch (code) {

@@ -61,6 +61,7 @@ struct bc_target {
 	struct bc_triage triage;
 	enum bc_paging_mode paging;
 	uint64_t dtb;
+	uint64_t implicit_process;  ///< .process: the EPROCESS whose DirectoryTableBase is dtb, 0: the header's
 
 	// Lists found at open.
 	struct bc_module *modules;
@@ -132,7 +133,7 @@ void bc_nt_load_modules(struct bc_target *t);
  * Full and kernel dumps do not record which processor bug-checked: it is the
  * one whose saved CONTEXT (KPRCB.Context, through KDDEBUGGER_DATA64's
  * offsets) has the dump's own program counter and stack pointer. Sets
- * t->current_processor (and current_thread from that KPRCB); leaves 0 when
+ * t->current_processor (and current_thread and its process); leaves 0 when
  * none matches. Reads one CONTEXT per processor (nt/processors.c).
  */
 void bc_nt_find_current_processor(struct bc_target *t);

@@ -186,6 +186,16 @@ struct bc_verifier_info {
 BC_PUBLIC struct bc_error *bc_target_verifier(struct bc_target *target,
 					      struct bc_verifier_info *ret);
 
+/**
+ * `.process`: user-mode addresses are translated through @process's
+ * DirectoryTableBase from now on (0: back to the dump header's). Refused
+ * when the value does not map the kernel as the header's does, and in
+ * small memory dumps, which have no page tables.
+ */
+BC_PUBLIC struct bc_error *bc_target_set_process(struct bc_target *target, uint64_t process);
+/** The process set by bc_target_set_process, else the bug-checking one (0 if unknown). */
+BC_PUBLIC uint64_t bc_target_implicit_process(const struct bc_target *target);
+
 /** KPRCB.IpiFrozen's state by name ("Running", "Frozen", "Owner"...); NULL if unknown. Bit 0x20 is FreezeActive. */
 BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
 

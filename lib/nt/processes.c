@@ -150,3 +150,44 @@ BC_PUBLIC struct bc_error *bc_target_each_thread(struct bc_target *t, uint64_t p
 	return bc_kernel_list_walk(t, process + head.offset, entry.offset, fn, arg, note,
 				   note_size);
 }
+
+BC_PUBLIC struct bc_error *bc_target_set_process(struct bc_target *t, uint64_t process)
+{
+	if (t->paging == BC_PAGING_NONE)
+		return bc_error_create(BC_ERR_UNSUPPORTED,
+				       "a small memory dump has no page tables: there is no process "
+				       "address space to switch to");
+	if (!process) {
+		t->dtb = t->info.directory_table_base;
+		t->implicit_process = 0;
+		return NULL;
+	}
+	uint64_t dtb;
+	struct bc_error *err = bc_kernel_read_field(t, process, "_EPROCESS",
+						    "Pcb.DirectoryTableBase", &dtb);
+	if (err)
+		return err;
+	// Every process maps the kernel the same way: a DirectoryTableBase that
+	// does not is not a process's (a wrong address, or damage).
+	uint64_t base = t->kdbg.present ? t->kdbg.kern_base : 0, want, got;
+	if (base && !bc_target_translate(t, base, &want)) {
+		uint64_t saved = t->dtb;
+		t->dtb = dtb;
+		err = bc_target_translate(t, base, &got);
+		t->dtb = saved;
+		if (err || got != want) {
+			bc_error_destroy(err);
+			return bc_error_create(BC_ERR_INVALID_ARG,
+					       "%" PRIx64 " is not a process: its DirectoryTableBase %"
+					       PRIx64 " does not map the kernel", process, dtb);
+		}
+	}
+	t->dtb = dtb;
+	t->implicit_process = process;
+	return NULL;
+}
+
+BC_PUBLIC uint64_t bc_target_implicit_process(const struct bc_target *t)
+{
+	return t->implicit_process ? t->implicit_process : t->current_process;
+}

@@ -124,8 +124,14 @@ void bc_nt_find_current_processor(struct bc_target *t)
 		t->current_processor = i;
 		uint64_t thread;
 		if (kd->offset_prcb_current_thread &&
-		    !(err = bc_target_read_pointer(t, prcb + kd->offset_prcb_current_thread, &thread)))
+		    !(err = bc_target_read_pointer(t, prcb + kd->offset_prcb_current_thread, &thread))) {
 			t->current_thread = thread;
+			uint64_t process;
+			if (kd->offset_kthread_apc_process &&
+			    !(err = bc_target_read_pointer(t, thread + kd->offset_kthread_apc_process,
+							   &process)))
+				t->current_process = process;
+		}
 		bc_error_destroy(err);
 		return;
 	}

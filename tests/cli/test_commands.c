@@ -1287,10 +1287,12 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	REQUIRE(fd >= 0);
 	close(fd);
 	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
-	char *out = run_cli_with(options, path,
-				 "!irql 0; !irql 1; !irql 2; !irql 3; !irql 4; !irql 5; !irql 6; "
-				 "!irql 7; !ipi; !pcr 1; !running; !process 0 0; !thread",
-				 NULL);
+	char cmds[600];
+	snprintf(cmds, sizeof(cmds),
+		 "!irql 0; !irql 1; !irql 2; !irql 3; !irql 4; !irql 5; !irql 6; "
+		 "!irql 7; !ipi; !pcr 1; !running; !process 0 0; !thread; .process; "
+		 ".process /p /r 0; .process %" PRIx64, ex->thread[0]);
+	char *out = run_cli_with(options, path, cmds, NULL);
 	unlink(path);
 	REQUIRE(out);
 	char want[256];
@@ -1325,6 +1327,14 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	snprintf(want, sizeof(want), "THREAD %016" PRIx64 " ", ex->thread[ex->current_processor]);
 	CHECK_CONTAINS(out, want);
 	snprintf(want, sizeof(want), "RUNNING on processor %x\n", ex->current_processor);
+	CHECK_CONTAINS(out, want);
+	// .process: the bug-checking thread's process is System; an address that
+	// is no process is refused rather than switched to.
+	snprintf(want, sizeof(want), "Implicit process is %08" PRIx64 "`%08" PRIx64 "\n",
+		 ex->process >> 32, ex->process & 0xffffffffu);
+	CHECK_CONTAINS(out, want);
+	snprintf(want, sizeof(want), ".process: %" PRIx64 " is not a process: its "
+		 "DirectoryTableBase ", ex->thread[0]);
 	CHECK_CONTAINS(out, want);
 	free(out);
 	free(ex);
