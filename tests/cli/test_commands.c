@@ -1170,7 +1170,8 @@ TEST(thread_with_isf_types_is_a_system_worker)
 
 // !ipi on real small dumps whose kernels have ISF tables: when Windows
 // bug-checks it freezes every other processor, so the bug-checking one
-// (the KPRCB copy at the header's PrcbOffset names it: rizintb 0, ojusha 1)
+// (the KPRCB copy at the header's PrcbOffset names it: rizintb 0, ojusha 1,
+// checked below from the file's bytes)
 // is running and all the others are frozen (KPRCB.IpiFrozen, read here from
 // the KPRCBs in the dumps' data blocks).
 TEST(ipi_shows_the_other_processors_frozen)
@@ -1189,6 +1190,19 @@ TEST(ipi_shows_the_other_processors_frozen)
 		{ "ojusha__100623-6156-01.dmp", 12, 1 },
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		// The bug-checking processor, read here from the file's bytes: the
+		// KPRCB copy at the triage header's PrcbOffset (0x1c), its number at
+		// KDDEBUGGER_DATA64's OffsetPrcbNumber (0x2be; the block's copy is at
+		// DebuggerDataOffset, header 0x70).
+		struct triage tr;
+		REQUIRE(triage_load(dump_path(cases[c].dump), &tr));
+		uint32_t prcb_offset = bc_le32(tr.file + 0x2000 + 0x1c);
+		uint32_t kdbg_offset = bc_le32(tr.file + 0x2000 + 0x70);
+		REQUIRE((uint64_t)kdbg_offset + 0x2c0 <= tr.size);
+		uint16_t number_offset = bc_le16(tr.file + kdbg_offset + 0x2be);
+		REQUIRE((uint64_t)prcb_offset + number_offset < tr.size);
+		CHECK_EQ(tr.file[prcb_offset + number_offset], cases[c].current);
+		free(tr.file);
 		char *out = run_cli_with(options, dump_path(cases[c].dump), "!ipi", NULL);
 		REQUIRE(out);
 		for (unsigned i = 0; i < cases[c].processors; i++) {
