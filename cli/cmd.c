@@ -185,3 +185,12 @@ int cmd_quit(struct bc_session *s, const char *cmd, const char *args)
 	s->quit = true;
 	return 0;
 }
+
+void bc_cmd_print_note(struct bc_session *s, const char *note)
+{
+	if (!*note)
+		return;
+	fputs("NOTE: ", s->out);
+	bc_put_escaped(s->out, note, 0);
+	fputc('\n', s->out);
+}

@@ -51,6 +51,10 @@ bc_cmd_fn cmd_help, cmd_quit, cmd_bugcheck, cmd_vertarget, cmd_registers, cmd_lm
 
 /** The session context's registers and current instruction (r's layout; x64 trap frames: no segment line). */
 void bc_cmd_print_context(struct bc_session *s, bool trap_frame);
+/** Runs the stack command @cmd ("k", "kv") from @start, leaving the session's context as it was. */
+int bc_cmd_stack_from(struct bc_session *s, const struct bc_context *start, const char *cmd);
+/** "NOTE: why" on a line of its own when @note is not empty (list walks that stopped early). */
+void bc_cmd_print_note(struct bc_session *s, const char *note);
 
 /** One disassembly line, "fffff805`28f293cb 8b01            mov     eax,dword ptr [rcx]", no newline. */
 void bc_cmd_print_instruction(struct bc_session *s, const struct bc_insn *insn);

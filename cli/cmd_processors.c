@@ -51,14 +51,39 @@ int cmd_processor(struct bc_session *s, const char *cmd, const char *args)
 	return 0;
 }
 
+// A KPRCB field, or 0 with *known false when no layout source or the dump gives it.
 static uint64_t field_or_zero(struct bc_session *s, uint64_t prcb, const char *path, bool *known)
 {
-	uint64_t v = 0;
-	struct bc_error *err = bc_kernel_read_field(s->target, prcb, "_KPRCB", path, &v);
+	uint64_t v;
+	bool ok = bc_kernel_read_optional(s->target, prcb, "_KPRCB", path, &v);
 	if (known)
-		*known = !err;
-	bc_error_destroy(err);
-	return err ? 0 : v;
+		*known = ok;
+	return v;
+}
+
+// The processor a command names (hex, as WinDbg reads numbers), else the
+// current one. False after saying what is wrong.
+static bool processor_argument(struct bc_session *s, const char *cmd, const char *args,
+			       uint32_t *ret)
+{
+	*ret = s->processor;
+	while (isspace((unsigned char)*args))
+		args++;
+	if (!*args)
+		return true;
+	uint64_t v;
+	size_t used;
+	struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		return false;
+	}
+	if (v >= bc_target_info(s->target)->processors) {
+		fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
+		return false;
+	}
+	*ret = (uint32_t)v;
+	return true;
 }
 
 // A pointer column: 16 (8) hex digits without the backquote, blank when unknown or zero.
@@ -99,8 +124,6 @@ int cmd_running(struct bc_session *s, const char *cmd, const char *args)
 		fputs("All processors idle.\n", s->out);
 	fprintf(s->out, "\n     %-*s  %-*s  %-*s\n", (int)ps * 2, "Prcb", (int)ps * 2, "Current",
 		(int)ps * 2, "Next");
-	struct bc_context saved = s->context;
-	bool saved_has = s->has_context;
 	int status = 0;
 	for (uint32_t i = 0; i < count; i++) {
 		bool known_current, known_next;
@@ -114,40 +137,25 @@ int cmd_running(struct bc_session *s, const char *cmd, const char *args)
 		if (!stacks)
 			continue;
 		fputc('\n', s->out);
-		struct bc_error *err = bc_target_processor_context(s->target, i, &s->context);
+		struct bc_context ctx;
+		struct bc_error *err = bc_target_processor_context(s->target, i, &ctx);
 		if (err) {
 			bc_cmd_print_error(s, cmd, err);
 			status = 1;
 		} else {
-			s->has_context = true;
-			status |= cmd_stack(s, "k", "");
+			status |= bc_cmd_stack_from(s, &ctx, "k");
 		}
 		fputc('\n', s->out);
 	}
-	s->context = saved;
-	s->has_context = saved_has;
 	return status;
 }
 
 // !prcb [N]: one processor's KPRCB (the current processor's by default).
 int cmd_prcb(struct bc_session *s, const char *cmd, const char *args)
 {
-	uint32_t n = s->processor;
-	while (isspace((unsigned char)*args))
-		args++;
-	if (*args) {
-		uint64_t v;
-		size_t used;
-		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
-		if (err || v >= bc_target_info(s->target)->processors) {
-			if (err)
-				bc_cmd_print_error(s, cmd, err);
-			else
-				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
-			return 1;
-		}
-		n = (uint32_t)v;
-	}
+	uint32_t n;
+	if (!processor_argument(s, cmd, args, &n))
+		return 1;
 	uint64_t prcb;
 	struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
 	if (err) {
@@ -207,22 +215,9 @@ static const char *irql_name(enum bc_machine machine, uint64_t irql)
 // !irql [N]: the IRQL the debugger saved for a processor when the machine stopped.
 int cmd_irql(struct bc_session *s, const char *cmd, const char *args)
 {
-	uint32_t n = s->processor;
-	while (isspace((unsigned char)*args))
-		args++;
-	if (*args) {
-		uint64_t v;
-		size_t used;
-		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
-		if (err || v >= bc_target_info(s->target)->processors) {
-			if (err)
-				bc_cmd_print_error(s, cmd, err);
-			else
-				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
-			return 1;
-		}
-		n = (uint32_t)v;
-	}
+	uint32_t n;
+	if (!processor_argument(s, cmd, args, &n))
+		return 1;
 	uint64_t prcb, irql;
 	struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
 	if (!err)
@@ -265,11 +260,8 @@ static int print_ipi(struct bc_session *s, const char *cmd, uint32_t n)
 	static const char *const paths[] = { "TargetCount", "PacketBarrier", "RequestSummary" };
 	for (int i = 0; i < 3; i++) {
 		uint64_t v;
-		err = bc_kernel_read_field(s->target, prcb, "_KPRCB", paths[i], &v);
-		if (err) {
-			bc_error_destroy(err);  // not every build has every field
-			continue;
-		}
+		if (!bc_kernel_read_optional(s->target, prcb, "_KPRCB", paths[i], &v))
+			continue;  // not every build has every field
 		fprintf(o, "  %s%" PRIX64 "\n", labels[i], v);
 	}
 	return 0;
@@ -280,20 +272,9 @@ int cmd_ipi(struct bc_session *s, const char *cmd, const char *args)
 {
 	while (isspace((unsigned char)*args))
 		args++;
-	uint32_t count = bc_target_info(s->target)->processors;
-	if (*args) {
-		uint64_t v;
-		size_t used;
-		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
-		if (err || v >= count) {
-			if (err)
-				bc_cmd_print_error(s, cmd, err);
-			else
-				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
-			return 1;
-		}
-		return print_ipi(s, cmd, (uint32_t)v);
-	}
+	uint32_t count = bc_target_info(s->target)->processors, n;
+	if (*args)
+		return processor_argument(s, cmd, args, &n) ? print_ipi(s, cmd, n) : 1;
 	int status = 0;
 	for (uint32_t i = 0; i < count && i < 1024; i++) {
 		if (i)
@@ -310,22 +291,9 @@ int cmd_ipi(struct bc_session *s, const char *cmd, const char *args)
 // backquote (WINDBG_OUTPUT.md 11.1). Needs the kernel's types.
 int cmd_pcr(struct bc_session *s, const char *cmd, const char *args)
 {
-	uint32_t n = s->processor;
-	while (isspace((unsigned char)*args))
-		args++;
-	if (*args) {
-		uint64_t v;
-		size_t used;
-		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &v);
-		if (err || v >= bc_target_info(s->target)->processors) {
-			if (err)
-				bc_cmd_print_error(s, cmd, err);
-			else
-				fprintf(s->out, "%s: no processor %" PRIu64 "\n", cmd, v);
-			return 1;
-		}
-		n = (uint32_t)v;
-	}
+	uint32_t n;
+	if (!processor_argument(s, cmd, args, &n))
+		return 1;
 	bool x86 = bc_target_info(s->target)->machine == BC_MACHINE_X86;
 	uint64_t prcb;
 	struct bc_kfield embedded;
@@ -344,14 +312,9 @@ int cmd_pcr(struct bc_session *s, const char *cmd, const char *args)
 	fprintf(o, "KPCR for Processor %" PRIu32 " at %0*" PRIx64 ":\n", n, (int)ps * 2,
 		ps == 4 ? pcr & 0xffffffffu : pcr);
 	size_t shown = 0;
-	bool known_major, known_minor;
-	uint64_t major = 0, minor = 0;
-	struct bc_error *e1 = bc_kernel_read_field(s->target, pcr, "_KPCR", "MajorVersion", &major);
-	struct bc_error *e2 = bc_kernel_read_field(s->target, pcr, "_KPCR", "MinorVersion", &minor);
-	known_major = !e1, known_minor = !e2;
-	bc_error_destroy(e1);
-	bc_error_destroy(e2);
-	if (known_major && known_minor) {
+	uint64_t major, minor;
+	if (bc_kernel_read_optional(s->target, pcr, "_KPCR", "MajorVersion", &major) &&
+	    bc_kernel_read_optional(s->target, pcr, "_KPCR", "MinorVersion", &minor)) {
 		fprintf(o, "    Major %" PRIu64 " Minor %" PRIu64 "\n", major, minor);
 		shown++;
 	}
@@ -368,11 +331,8 @@ int cmd_pcr(struct bc_session *s, const char *cmd, const char *args)
 	};
 	for (size_t i = 0; i < sizeof(tib) / sizeof(tib[0]); i++) {
 		uint64_t v;
-		err = bc_kernel_read_field(s->target, pcr, "_KPCR", tib[i].path, &v);
-		if (err) {
-			bc_error_destroy(err);
+		if (!bc_kernel_read_optional(s->target, pcr, "_KPCR", tib[i].path, &v))
 			continue;
-		}
 		fprintf(o, "\t%19s: %0*" PRIx64 "\n", tib[i].label, (int)ps * 2,
 			ps == 4 ? v & 0xffffffffu : v);
 		shown++;
@@ -392,13 +352,8 @@ int cmd_pcr(struct bc_session *s, const char *cmd, const char *args)
 	for (size_t i = 0; i < sizeof(pcr_fields) / sizeof(pcr_fields[0]); i++) {
 		const char *path = x86 ? pcr_fields[i].path86 : pcr_fields[i].path64;
 		uint64_t v;
-		if (!path)
+		if (!path || !bc_kernel_read_optional(s->target, pcr, "_KPCR", path, &v))
 			continue;
-		err = bc_kernel_read_field(s->target, pcr, "_KPCR", path, &v);
-		if (err) {
-			bc_error_destroy(err);
-			continue;
-		}
 		fprintf(o, "\t%19s: %0*" PRIx64 "\n", pcr_fields[i].label, (int)ps * 2,
 			ps == 4 ? v & 0xffffffffu : v);
 		shown++;
@@ -503,11 +458,8 @@ int cmd_verifier(struct bc_session *s, const char *cmd, const char *args)
 		bc_put_escaped(o, v->drivers[i], 0);
 		fputc('\n', o);
 	}
-	if (v->has_drivers && *v->drivers_note) {
-		fputs("NOTE: ", o);
-		bc_put_escaped(o, v->drivers_note, 0);
-		fputc('\n', o);
-	}
+	if (v->has_drivers)
+		bc_cmd_print_note(s, v->drivers_note);
 	free(v);
 	return 0;
 }

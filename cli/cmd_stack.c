@@ -463,3 +463,15 @@ int cmd_frame(struct bc_session *s, const char *cmd, const char *args)
 	bc_stack_free(&st);
 	return 0;
 }
+
+int bc_cmd_stack_from(struct bc_session *s, const struct bc_context *start, const char *cmd)
+{
+	struct bc_context saved = s->context;
+	bool saved_has = s->has_context;
+	s->context = *start;
+	s->has_context = true;
+	int status = cmd_stack(s, cmd, "");
+	s->context = saved;
+	s->has_context = saved_has;
+	return status;
+}

@@ -134,14 +134,7 @@ static int print_thread(struct bc_session *s, const char *cmd, uint64_t thread, 
 		bc_error_destroy(err);
 		return 0;
 	}
-	struct bc_context saved = s->context;
-	bool saved_has = s->has_context;
-	s->context = ctx;
-	s->has_context = true;
-	int status = cmd_stack(s, "kv", "");
-	s->context = saved;
-	s->has_context = saved_has;
-	return status;
+	return bc_cmd_stack_from(s, &ctx, "kv");
 }
 
 // !process: one process block of `!process 0 0` (WINDBG_OUTPUT.md 11.7).
@@ -266,11 +259,7 @@ int cmd_process(struct bc_session *s, const char *cmd, const char *args)
 			bc_cmd_print_error(s, cmd, err);
 			return 1;
 		}
-		if (*note) {
-			fputs("NOTE: ", s->out);
-			bc_put_escaped(s->out, note, 0);
-			fputc('\n', s->out);
-		}
+		bc_cmd_print_note(s, note);
 		return 0;
 	}
 	fputs("**** NT ACTIVE PROCESS DUMP ****\n", s->out);
@@ -282,10 +271,6 @@ int cmd_process(struct bc_session *s, const char *cmd, const char *args)
 		bc_cmd_print_error(s, cmd, err);
 		return 1;
 	}
-	if (*note) {
-		fputs("NOTE: ", s->out);
-		bc_put_escaped(s->out, note, 0);
-		fputc('\n', s->out);
-	}
+	bc_cmd_print_note(s, note);
 	return 0;
 }

@@ -199,6 +199,13 @@ BC_PUBLIC uint64_t bc_target_implicit_process(const struct bc_target *target);
 /** KPRCB.IpiFrozen's state by name ("Running", "Frozen", "Owner"...); NULL if unknown. Bit 0x20 is FreezeActive. */
 BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
 
+/**
+ * bc_kernel_read_field() for optional fields: true with the value, or false
+ * (and 0) whatever the reason it could not be read.
+ */
+BC_PUBLIC bool bc_kernel_read_optional(struct bc_target *target, uint64_t object,
+				       const char *type, const char *path, uint64_t *value_ret);
+
 /** "types", "KDDEBUGGER_DATA64". */
 BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source);
 

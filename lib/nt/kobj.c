@@ -193,9 +193,8 @@ static bool find_member(struct bc_symtab *tab, const struct bc_type *type, const
 	return false;
 }
 
-static struct bc_error *from_types(struct bc_target *t, struct bc_symtab *tab,
-				   const struct bc_type *type, const char *type_name,
-				   const char *path, struct bc_kfield *ret)
+static struct bc_error *from_types(struct bc_symtab *tab, const struct bc_type *type,
+				   const char *type_name, const char *path, struct bc_kfield *ret)
 {
 	uint64_t offset = 0;
 	const struct bc_type_field *field = NULL;
@@ -248,7 +247,6 @@ static struct bc_error *from_types(struct bc_target *t, struct bc_symtab *tab,
 	}
 	ret->is_pointer = value_type->kind == BC_TYPE_POINTER;
 	ret->is_signed = value_type->is_signed;
-	(void)t;
 	return NULL;
 }
 
@@ -283,7 +281,7 @@ BC_PUBLIC struct bc_error *bc_kernel_field(struct bc_target *t, const char *type
 	const struct bc_type *found;
 	struct bc_error *err = find_kernel_type(t, type, &tab, &found);
 	if (!err)
-		return from_types(t, tab, found, type, path, ret);
+		return from_types(tab, found, type, path, ret);
 	const char *kd_type = type, *kd_path = path;
 	normalise(&kd_type, &kd_path);
 	if (from_kdbg(t, kd_type, kd_path, ret)) {
@@ -364,4 +362,16 @@ BC_PUBLIC struct bc_error *bc_kernel_read_field(struct bc_target *t, uint64_t ob
 	}
 	*value_ret = v;
 	return NULL;
+}
+
+BC_PUBLIC bool bc_kernel_read_optional(struct bc_target *t, uint64_t object, const char *type,
+				       const char *path, uint64_t *value_ret)
+{
+	struct bc_error *err = bc_kernel_read_field(t, object, type, path, value_ret);
+	if (err) {
+		bc_error_destroy(err);
+		*value_ret = 0;
+		return false;
+	}
+	return true;
 }

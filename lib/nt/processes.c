@@ -15,31 +15,19 @@
 #include "bugcheck/kobj.h"
 #include "target_private.h"
 
-static bool read_optional(struct bc_target *t, uint64_t object, const char *type,
-			  const char *path, uint64_t *ret)
-{
-	struct bc_error *err = bc_kernel_read_field(t, object, type, path, ret);
-	if (err) {
-		bc_error_destroy(err);
-		*ret = 0;
-		return false;
-	}
-	return true;
-}
-
 BC_PUBLIC struct bc_error *bc_target_process_info(struct bc_target *t, uint64_t process,
 						  struct bc_process_info *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->address = process;
-	r->has_pid = read_optional(t, process, "_EPROCESS", "UniqueProcessId", &r->pid);
-	r->has_parent = read_optional(t, process, "_EPROCESS", "InheritedFromUniqueProcessId",
+	r->has_pid = bc_kernel_read_optional(t, process, "_EPROCESS", "UniqueProcessId", &r->pid);
+	r->has_parent = bc_kernel_read_optional(t, process, "_EPROCESS", "InheritedFromUniqueProcessId",
 				      &r->parent);
-	r->has_peb = read_optional(t, process, "_EPROCESS", "Peb", &r->peb);
-	r->has_dtb = read_optional(t, process, "_EPROCESS", "Pcb.DirectoryTableBase", &r->dtb);
-	r->has_object_table = read_optional(t, process, "_EPROCESS", "ObjectTable",
+	r->has_peb = bc_kernel_read_optional(t, process, "_EPROCESS", "Peb", &r->peb);
+	r->has_dtb = bc_kernel_read_optional(t, process, "_EPROCESS", "Pcb.DirectoryTableBase", &r->dtb);
+	r->has_object_table = bc_kernel_read_optional(t, process, "_EPROCESS", "ObjectTable",
 					    &r->object_table);
-	r->has_session = read_optional(t, process, "_EPROCESS", "Session", &r->session);
+	r->has_session = bc_kernel_read_optional(t, process, "_EPROCESS", "Session", &r->session);
 	struct bc_kfield f;
 	struct bc_error *err = bc_kernel_field(t, "_EPROCESS", "ImageFileName", &f);
 	if (!err) {

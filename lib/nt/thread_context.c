@@ -25,11 +25,6 @@ enum {
 	KTHREAD_STATE_RUNNING = 2,
 };
 
-static struct bc_error *read_word(struct bc_target *t, uint64_t address, uint64_t *ret)
-{
-	return bc_target_read_pointer(t, address, ret);
-}
-
 BC_PUBLIC struct bc_error *bc_target_thread_context(struct bc_target *t, uint64_t thread,
 						    struct bc_context *ret)
 {
@@ -70,7 +65,7 @@ BC_PUBLIC struct bc_error *bc_target_thread_context(struct bc_target *t, uint64_
 		uint64_t slot = kernel_stack + (uint64_t)i * ps, value;
 		if (slot < kernel_stack)
 			break;
-		err = read_word(t, slot, &value);
+		err = bc_target_read_pointer(t, slot, &value);
 		if (err) {
 			struct bc_error *e = bc_error_fault(
 				err->address, err->fault,

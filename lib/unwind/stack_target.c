@@ -144,14 +144,9 @@ static void thread_stack_range(struct bc_target *t, uint64_t sp, struct bc_stack
 	uint64_t thread = bc_target_current_thread(t), low, high;
 	if (!thread)
 		return;
-	struct bc_error *err = bc_kernel_read_field(t, thread, "_KTHREAD", "StackLimit", &low);
-	if (!err)
-		err = bc_kernel_read_field(t, thread, "_KTHREAD", "StackBase", &high);
-	if (err) {
-		bc_error_destroy(err);
-		return;
-	}
-	if (low < high && sp >= low && sp < high) {
+	if (bc_kernel_read_optional(t, thread, "_KTHREAD", "StackLimit", &low) &&
+	    bc_kernel_read_optional(t, thread, "_KTHREAD", "StackBase", &high) && low < high &&
+	    sp >= low && sp < high) {
 		env->stack_low = low;
 		env->stack_high = high;
 	}

@@ -44,6 +44,25 @@ static const char *dump_path(const char *name)
 	return buf;
 }
 
+// "-y SHARED/symbols/isf --cache TMPDIR/bugcheck-test-isf-index": the ISF
+// tables, with the identification index every test on this machine shares.
+static void isf_options(char *buf, size_t size)
+{
+	const char *shared = getenv("BC_SHARED_DIR");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(buf, size, "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
+		 shared ? shared : "../shared", tmp && *tmp ? tmp : "/tmp");
+}
+
+// The real ISF table the writer lays synthetic kernels out from; false when absent.
+static bool isf_table(char *buf, size_t size)
+{
+	const char *shared = getenv("BC_SHARED_DIR");
+	snprintf(buf, size, "%s/symbols/isf/ntkrnlmp.pdb/5278AFF86C341677D7D7835C85B7B844-1.json.xz",
+		 shared ? shared : "../shared");
+	return access(buf, R_OK) == 0;
+}
+
 // Appends @s to @cmd quoted for sh: '...' with ' as '\''.
 static void append_quoted(char *cmd, size_t size, const char *s)
 {
@@ -904,11 +923,8 @@ TEST(db_across_a_wide_hole_reaches_the_stack)
 TEST(symbols_from_isf_tables)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
 	char options[9000];
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	int status;
 	char *out = run_cli_with(options, dump_path("ojusha__100623-6156-01.dmp"),
 				 "ln fffff805531fbca0; x nt!KeBugCheckEx; kn; dt nt!_LIST_ENTRY; "
@@ -1151,11 +1167,8 @@ TEST(thread_matches_windbg_thread_without_types)
 TEST(thread_with_isf_types_is_a_system_worker)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
 	char options[9000];
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"), "!thread", NULL);
 	REQUIRE(out);
 	CHECK_CONTAINS(out, " Cid 0004.");
@@ -1177,11 +1190,8 @@ TEST(thread_with_isf_types_is_a_system_worker)
 TEST(ipi_shows_the_other_processors_frozen)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
 	char options[9000];
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	static const struct {
 		const char *dump;
 		unsigned processors, current;
@@ -1224,11 +1234,8 @@ TEST(ipi_shows_the_other_processors_frozen)
 TEST(process_list_of_a_small_dump)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
 	char options[9000];
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"), "!process 0 0",
 				 NULL);
 	REQUIRE(out);
@@ -1260,11 +1267,8 @@ TEST(process_list_of_a_small_dump)
 TEST(pcr_of_a_small_dump)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
 	char options[9000];
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared_env ? shared_env : "../shared", tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	char *out = run_cli_with(options, dump_path("rizintb__triage_x64.dmp"),
 				 "dq nt!KiProcessorBlock L1; !pcr 0", NULL);
 	REQUIRE(out);
@@ -1283,16 +1287,10 @@ TEST(pcr_of_a_small_dump)
 TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
-	const char *shared = shared_env ? shared_env : "../shared";
 	char table[4300], options[9000];
-	snprintf(table, sizeof(table),
-		 "%s/symbols/isf/ntkrnlmp.pdb/5278AFF86C341677D7D7835C85B7B844-1.json.xz", shared);
-	if (access(table, R_OK))
+	if (!isf_table(table, sizeof(table)))
 		SKIP("skipped: ../shared/symbols/isf not found");
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared, tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL, .isf_table = table };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
@@ -1361,16 +1359,10 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 TEST(verifier_flags_and_drivers)
 {
 	NEED_DUMPS();
-	const char *shared_env = getenv("BC_SHARED_DIR");
-	const char *tmp = getenv("TMPDIR");
-	const char *shared = shared_env ? shared_env : "../shared";
 	char table[4300], options[9000];
-	snprintf(table, sizeof(table),
-		 "%s/symbols/isf/ntkrnlmp.pdb/5278AFF86C341677D7D7835C85B7B844-1.json.xz", shared);
-	if (access(table, R_OK))
+	if (!isf_table(table, sizeof(table)))
 		SKIP("skipped: ../shared/symbols/isf not found");
-	snprintf(options, sizeof(options), "-y '%s/symbols/isf' --cache '%s/bugcheck-test-isf-index'",
-		 shared, tmp && *tmp ? tmp : "/tmp");
+	isf_options(options, sizeof(options));
 	static const char *const drivers[] = { "iaStor.sys", "myfault.sys" };
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL, .isf_table = table,
 					.verifier_level = 0x9bb, .verified_drivers = drivers,
