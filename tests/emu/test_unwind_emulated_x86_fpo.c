@@ -130,6 +130,29 @@ static bool run_program(const struct program *p, struct run *r)
 	return run_from(p, p->entry, p->stop, r);
 }
 
+enum { MAX_BLOBS = 33 };
+
+// The run's machine as dump blobs: the image and every stack page written
+// (room is left for one more blob). Returns the count.
+static size_t machine_blobs(const struct program *p, struct run *r,
+			    struct bc_fixture_blob blobs[MAX_BLOBS])
+{
+	static uint8_t pages[(MAX_BLOBS - 1) * EMU_PAGE];
+	size_t n = 0;
+	blobs[n++] = (struct bc_fixture_blob){ p->image.base, p->image.bytes, p->image.size };
+	return emu_written_pages(r->uc, CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE,
+				 CALLCHAIN_X86_STACK_TOP, blobs, n, MAX_BLOBS - 1, pages);
+}
+
+// Where the fixture DLL and its PDB are: the symbol path of these tests.
+static const char *fixture_dir(void)
+{
+	static char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
+		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
+	return dir;
+}
+
 // Runs the program, writes the dump and walks it, with or without the
 // symbol path that holds the PDB. False (after reporting) when it cannot.
 static bool walk(struct program *p, struct run *r, bool with_pdb, struct emu_dump *d,
@@ -139,17 +162,10 @@ static bool walk(struct program *p, struct run *r, bool with_pdb, struct emu_dum
 		TEST_FAIL_AT("the program did not run to its stop label");
 		return false;
 	}
-	static struct bc_fixture_blob blobs[32];
-	static uint8_t pages[32 * EMU_PAGE];
-	size_t n = 0;
-	blobs[n++] = (struct bc_fixture_blob){ p->image.base, p->image.bytes, p->image.size };
-	n = emu_written_pages(r->uc, CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE,
-			      CALLCHAIN_X86_STACK_TOP, blobs, n, 32, pages);
+	static struct bc_fixture_blob blobs[MAX_BLOBS];
+	size_t n = machine_blobs(p, r, blobs);
 	struct bc_context context = { .machine = BC_MACHINE_X86, .x86 = r->regs };
-	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
-		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
-	struct bc_symbol_options opt = { .symbol_path = with_pdb ? dir : "" };
+	struct bc_symbol_options opt = { .symbol_path = with_pdb ? fixture_dir() : "" };
 	struct bc_error *err = emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_X86_PAE, &p->image,
 					     blobs, n, &context, d);
 	if (!err)
@@ -265,12 +281,8 @@ TEST(a_switched_out_thread_resumes_after_its_switch_frame)
 		TEST_FAIL_AT("the switch program did not run to its stop (%zu calls)", r.depth);
 		goto out;
 	}
-	static struct bc_fixture_blob blobs[33];
-	static uint8_t pages[32 * EMU_PAGE];
-	size_t n = 0;
-	blobs[n++] = (struct bc_fixture_blob){ p.image.base, p.image.bytes, p.image.size };
-	n = emu_written_pages(r.uc, CALLCHAIN_X86_STACK_TOP - CALLCHAIN_X86_STACK_SIZE,
-			      CALLCHAIN_X86_STACK_TOP, blobs, n, 32, pages);
+	static struct bc_fixture_blob blobs[MAX_BLOBS];
+	size_t n = machine_blobs(&p, &r, blobs);
 	struct bc_context context = { .machine = BC_MACHINE_X86, .x86 = r.regs };
 	// The writer's KTHREAD.KernelStack offset, as any dump of it declares.
 	REQUIRE_OK(emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_X86_PAE, &p.image, blobs, n,
@@ -282,10 +294,7 @@ TEST(a_switched_out_thread_resumes_after_its_switch_frame)
 	for (int i = 0; i < 4; i++)
 		thread_page[offset + i] = (uint8_t)(r.regs.esp >> (8 * i));
 	blobs[n++] = (struct bc_fixture_blob){ CALLCHAIN_X86_THREAD_VA, thread_page, EMU_PAGE };
-	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
-		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
-	struct bc_symbol_options opt = { .symbol_path = dir };
+	struct bc_symbol_options opt = { .symbol_path = fixture_dir() };
 	struct bc_context ctx;
 	struct bc_error *err = emu_open_dump(BC_FIXTURE_BITMAP_KERNEL, BC_FIXTURE_X86_PAE, &p.image,
 					     blobs, n, &context, &d);
@@ -353,10 +362,8 @@ TEST(kv_shows_the_fpo_notes)
 	REQUIRE(f);
 	fwrite(d.bytes, 1, d.size, f);
 	fclose(f);
-	char cmd[4096], dir[1024];
-	snprintf(dir, sizeof(dir), "%s/unwind-fixtures",
-		 getenv("BC_BINARY_DIR") ? getenv("BC_BINARY_DIR") : "build");
-	snprintf(cmd, sizeof(cmd), "'%s' -q -y '%s' -c 'kv' '%s' 2>&1", exe, dir, path);
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "'%s' -q -y '%s' -c 'kv' '%s' 2>&1", exe, fixture_dir(), path);
 	FILE *o = popen(cmd, "r");
 	REQUIRE(o);
 	char out[8192];
