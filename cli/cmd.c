@@ -28,8 +28,9 @@ const struct bc_command bc_commands[] = {
 	  "use the registers of a kernel thread (an ETHREAD address); alone: the current thread" },
 	{ ".process", false, cmd_process_context, ".process [/p] [/r] [ADDRESS]",
 	  "read user-mode addresses in a process's address space (an EPROCESS); 0: the dump's" },
-	{ "~", true, cmd_processor, "~Ns",
-	  "switch to processor N: its registers (frozen by the bug check) and its stack" },
+	{ "~", true, cmd_processor, "~ | ~Ns",
+	  "list the processors (KPRCB, thread, IPI state, where each stopped); ~Ns switches to "
+	  "processor N: its registers (frozen by the bug check) and its stack" },
 	{ "!running", false, cmd_running, "!running [-t]",
 	  "each processor's KPRCB and current, next thread (-t: and its stack)" },
 	{ "!irql", false, cmd_irql, "!irql [N]",

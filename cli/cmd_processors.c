@@ -23,10 +23,59 @@ static bool parse_processor(struct bc_session *s, const char *text, uint32_t *re
 	return *end == 0 || isspace((unsigned char)*end) || *end == 's';
 }
 
+static uint64_t field_or_zero(struct bc_session *s, uint64_t prcb, const char *path, bool *known);
+
+// ~ alone: one line per processor, "." marking the current one (as user
+// mode's thread list does): its KPRCB, current thread, IPI state and where
+// its saved registers stop. A processor the dump cannot describe says why.
+static int list_processors(struct bc_session *s)
+{
+	const struct bc_dump_info *info = bc_target_info(s->target);
+	unsigned ps = info->pointer_size;
+	fprintf(s->out, "   #  %-*s  %-*s  %-12s  Where\n", (int)ps * 2 + (ps == 8), "Prcb", (int)ps * 2 + (ps == 8),
+		"Thread", "IPI state");
+	for (uint32_t n = 0; n < info->processors; n++) {
+		fprintf(s->out, "%c %2" PRIu32 " ", n == s->processor ? '.' : ' ', n);
+		uint64_t prcb;
+		struct bc_error *err = bc_target_prcb(s->target, n, &prcb);
+		if (err) {
+			fprintf(s->out, " %s\n", err->message);
+			bc_error_destroy(err);
+			continue;
+		}
+		bool known;
+		uint64_t thread = field_or_zero(s, prcb, "CurrentThread", &known);
+		char a[24], b[24];
+		fprintf(s->out, " %s  %s", bc_fmt_ptr(a, prcb, ps),
+			known ? bc_fmt_ptr(b, thread, ps) : "");
+		if (!known)
+			fprintf(s->out, "%*s", (int)ps * 2 + (ps == 8), "");
+		uint64_t frozen = field_or_zero(s, prcb, "IpiFrozen", &known);
+		const char *state = known ? bc_ipi_frozen_name((uint32_t)frozen) : NULL;
+		fprintf(s->out, "  %-12s", state ? state : known ? "?" : "");
+		struct bc_context ctx;
+		err = bc_target_processor_context(s->target, n, &ctx);
+		if (err) {
+			fprintf(s->out, "  (%s)\n", err->message);
+			bc_error_destroy(err);
+			continue;
+		}
+		char where[256];
+		bc_target_format_address(s->target, bc_context_pc(&ctx), where, sizeof(where));
+		if (!*where)
+			bc_fmt_ptr(where, bc_context_pc(&ctx), ps);
+		fprintf(s->out, "  %s\n", where);
+	}
+	return 0;
+}
+
 // ~Ns: processor N's registers become the current context (prompt "N: kd> ").
 int cmd_processor(struct bc_session *s, const char *cmd, const char *args)
 {
-	(void)args;
+	while (isspace((unsigned char)*args))
+		args++;
+	if (!strcmp(cmd, "~") && !*args)
+		return list_processors(s);
 	const char *p = cmd + 1;
 	size_t len = strlen(p);
 	uint32_t n;

@@ -1352,6 +1352,102 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	free(ex);
 }
 
+// A 64-bit address as WinDbg prints it in stacks: "ffff8504`29890ee8".
+static const char *ticked(char *buf, uint64_t v)
+{
+	snprintf(buf, 20, "%08" PRIx64 "`%08" PRIx64, v >> 32, v & 0xffffffffu);
+	return buf;
+}
+
+// The stack `k` must print for planted frames (mkdump_chain.c): each
+// frame's stack pointer, its return address (the next frame's pc, 0 after
+// the last) and its call site, all as the writer recorded them.
+static void expected_stack(const struct bc_fixture_chain_frame *f, size_t n, char *buf,
+			   size_t size)
+{
+	size_t used = (size_t)snprintf(buf, size, "Child-SP          RetAddr               "
+				       "Call Site\n");
+	for (size_t i = 0; i < n && used < size; i++) {
+		char sp[20], ret[20];
+		used += (size_t)snprintf(buf + used, size - used, "%s %s     %s\n",
+					 ticked(sp, f[i].sp),
+					 ticked(ret, i + 1 < n ? f[i + 1].pc : 0), f[i].call_site);
+	}
+}
+
+// Issue 5's scenario, in a full and a bitmap dump laid out from a real ISF
+// table: 8 processors, processor 4 double-faulted in nt!KiIpiSendRequest
+// (under the verifier, called from iaStor.sys), the others frozen by the bug
+// check in KiFreezeTargetExecution. !ipi, !running, !irql, ~, `~4s; k`,
+// `~0s; k` and .trap report exactly the state the writer planted, down to
+// each frame's stack pointer and the trap frame's registers.
+TEST(ipi_double_fault_scenario)
+{
+	NEED_DUMPS();
+	char table[4300], options[9000];
+	if (!isf_table(table, sizeof(table)))
+		SKIP("skipped: ../shared/symbols/isf not found");
+	isf_options(options, sizeof(options));
+	static const enum bc_fixture_format formats[] = { BC_FIXTURE_FULL,
+							   BC_FIXTURE_BITMAP_KERNEL };
+	for (size_t f = 0; f < sizeof(formats) / sizeof(*formats); f++) {
+		struct bc_fixture_spec spec = { .format = formats[f] };
+		bc_fixture_ipi_double_fault(&spec, table);
+		struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+		REQUIRE(ex);
+		char path[] = "/tmp/bc_test_commands_XXXXXX";
+		int fd = mkstemp(path);
+		REQUIRE(fd >= 0);
+		close(fd);
+		REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+		CHECK(ex->current_processor == 4 && ex->processors == 8);
+		REQUIRE(ex->chain_count > 4 && ex->chain[2].trap_frame && ex->frozen_chain_count);
+		char cmds[200], t[20];
+		snprintf(cmds, sizeof(cmds), "!ipi; !running; !irql; ~; ~4s; k; .trap %s; ~0s; k",
+			 ticked(t, ex->chain[2].trap_frame));
+		char *out = run_cli_with(options, path, cmds, NULL);
+		unlink(path);
+		REQUIRE(out);
+		char want[4096], a[20], b[20];
+		for (uint32_t i = 0; i < ex->processors; i++) {
+			const char *state = ex->ipi_frozen[i] == 2 ? "Frozen" : "Running";
+			CHECK(ex->ipi_frozen[i] == (i == 4 ? 0u : 2u));
+			snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      "
+				 "%X [%s]", i, ex->ipi_frozen[i], state);
+			CHECK_CONTAINS(out, want);
+			snprintf(want, sizeof(want), "%3u  %016" PRIx64 "  %016" PRIx64 "  ", i,
+				 ex->prcb[i], ex->thread[i]);
+			CHECK_CONTAINS(out, want);
+			// ~: the current processor marked, where each one stopped.
+			snprintf(want, sizeof(want), "%c %2u  %s  %s  %-12s  %s\n", i == 4 ? '.' : ' ',
+				 i, ticked(a, ex->prcb[i]), ticked(b, ex->thread[i]), state,
+				 i == 4 ? ex->chain[0].call_site : ex->frozen_chain[0].call_site);
+			CHECK_CONTAINS(out, want);
+		}
+		CHECK_CONTAINS(out, "Debugger saved IRQL for processor 0x4 -- 2 (DISPATCH_LEVEL)\n");
+		expected_stack(ex->chain, ex->chain_count, want, sizeof(want));
+		CHECK_CONTAINS(out, want);
+		CHECK_CONTAINS(out, "nt!KiIpiSendRequest+0x");
+		CHECK_CONTAINS(out, "iaStor+0x");
+		// .trap: the interrupted pc (bug check parameter 4) and stack.
+		CHECK(ex->bugcheck_parameters[3] == ex->interrupted_pc &&
+		      ex->interrupted_pc == ex->chain[3].pc);
+		snprintf(want, sizeof(want), "rip=%016" PRIx64 " rsp=%016" PRIx64 " ",
+			 ex->chain[3].pc, ex->chain[3].sp);
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "%s:\n%s 53              push    rbx\n",
+			 ex->chain[3].call_site, ticked(a, ex->chain[3].pc));
+		CHECK_CONTAINS(out, want);
+		// Processor 0, frozen: its own stack, through KiIpiInterrupt's trap frame.
+		CHECK(ex->frozen_sp[0] == ex->frozen_chain[0].sp);
+		expected_stack(ex->frozen_chain, ex->frozen_chain_count, want, sizeof(want));
+		CHECK_CONTAINS(out, want);
+		CHECK_CONTAINS(out, "nt!KiFreezeTargetExecution+0x");
+		free(out);
+		free(ex);
+	}
+}
+
 // !verifier: the writer (laid out from a real ISF table) sets
 // MmVerifierData.Level to 0x9bb, the level of WinDbg's documented example,
 // and puts two drivers on VfSuspectDriversList; the real small dumps
