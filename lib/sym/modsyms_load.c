@@ -216,6 +216,8 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 	else if (!slot->note)
 		bc_modsyms_note(slot, "%s", slot->pub.has_identity
 						    ? "no symbol file for its PDB in the symbol path"
+						    : pe ? "its image names no PDB (no CodeView record) "
+							   "and exports nothing"
 						    : "the image's headers are not in the dump and no "
 						      "symbol table matched");
 }
