@@ -44,6 +44,11 @@ const struct bc_command bc_commands[] = {
 	  "the page-table entries that map a virtual address, level by level" },
 	{ "!verifier", false, cmd_verifier, "!verifier",
 	  "Driver Verifier: whether it is on, its enabled checks, counters and verified drivers" },
+	{ "!sysinfo", false, cmd_sysinfo, "!sysinfo machineid | smbios | cpuinfo",
+	  "the machine: BIOS, system and board from the SMBIOS tables, or the processor's "
+	  "registry values (small memory dumps' secondary data)" },
+	{ ".enumtag", false, cmd_enumtag, ".enumtag",
+	  "list the secondary data blobs bug-check callbacks added (tag, size, first bytes)" },
 	{ "!thread", false, cmd_thread_info, "!thread [ADDRESS]",
 	  "a kernel thread: state, owning process, stacks, then its call stack (default: current)" },
 	{ "!pcr", false, cmd_pcr, "!pcr [N]",

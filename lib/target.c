@@ -228,6 +228,7 @@ BC_PUBLIC void bc_target_close(struct bc_target *t)
 	bc_modsyms_destroy(t->symbols);
 	bc_physmap_deinit(&t->phys);
 	free(t->regions);
+	free(t->blobs);
 	free(t->modules);
 	free(t->unloaded);
 	for (size_t i = 0; i < t->warning_count; i++)

@@ -13,6 +13,7 @@
 
 #include "arch/paging.h"
 #include "base/file.h"
+#include "bugcheck/sysinfo.h"
 #include "bugcheck/target.h"
 #include "mem/physmap.h"
 
@@ -75,6 +76,12 @@ struct bc_target {
 	size_t string_count;
 
 	struct bc_modsyms *symbols;  ///< per-module symbols (sym/modsyms.c), NULL until used
+
+	// Secondary data (dump/dump_blobs.c), read on first use.
+	bool blobs_read;
+	struct bc_dump_blob *blobs;
+	size_t blob_count;
+	char blob_note[160];
 };
 
 /** Records a warning; allocation failure drops the warning silently. */

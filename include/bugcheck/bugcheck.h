@@ -19,6 +19,7 @@
 #include "bugcheck/symbols.h"
 #include "bugcheck/sympath.h"
 #include "bugcheck/symtab.h"
+#include "bugcheck/sysinfo.h"
 #include "bugcheck/target.h"
 
 #endif

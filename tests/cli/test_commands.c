@@ -1352,6 +1352,29 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	free(ex);
 }
 
+// !sysinfo and .enumtag over a real small dump's secondary data, in
+// WinDbg's "Name = value" layout; the values were read by hand from the
+// dump's SMBIOS and registry blobs (WinDbg's !analyze says VirtualBox too).
+TEST(sysinfo_commands_on_a_real_small_dump)
+{
+	NEED_DUMPS();
+	char *out = run_cli_with("", dump_path("eolaruhagen__083125-14875-01.dmp"),
+				 "!sysinfo machineid; !sysinfo cpuinfo; !sysinfo smbios; .enumtag",
+				 NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "Machine ID Information [From Smbios 2.5, DMIVersion 0, Size=499]\n"
+			    "BiosVendor = innotek GmbH\nBiosVersion = VirtualBox\n"
+			    "BiosReleaseDate = 12/01/2006\nSystemManufacturer = innotek GmbH\n"
+			    "SystemProductName = VirtualBox\n");
+	CHECK_CONTAINS(out, "[CPU Information]\n~MHz = REG_DWORD 3072\n");
+	CHECK_CONTAINS(out, "ProcessorNameString = REG_SZ Intel(R) Core(TM) Ultra 9 275HX\n");
+	CHECK_CONTAINS(out, "[BIOS Information (Type 0) - Length 20 - Handle 0000h]\n"
+			    "  String 1   innotek GmbH\n");
+	CHECK_CONTAINS(out, "{BC5C008F-1E3A-44D7-988D-86F6884C6758} - 0x1fb bytes (SMBIOS tables)\n"
+			    "  00 02 05 00 F3 01 00 00");
+	free(out);
+}
+
 // A 64-bit address as WinDbg prints it in stacks: "ffff8504`29890ee8".
 static const char *ticked(char *buf, uint64_t v)
 {

@@ -44,6 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bc_error_destroy(bc_target_read_physical(t, 0, page, sizeof(page)));
 	bc_error_destroy(bc_target_read_physical(t, info->directory_table_base & ~0xfffull, page,
 						 sizeof(page)));
+	// Secondary data: the blob list, and the blobs decoded as the tags say.
+	const struct bc_dump_blob *blobs;
+	size_t blob_count;
+	bc_error_destroy(bc_target_blobs(t, &blobs, &blob_count));
+	const struct bc_dump_blob *smbios_blob = bc_target_find_blob(t, &bc_tag_smbios);
+	struct bc_smbios *smbios;
+	if (smbios_blob && !bc_smbios_parse(smbios_blob->data, smbios_blob->size, &smbios)) {
+		struct bc_machine_id id;
+		bc_smbios_machine_id(smbios, &id);
+		bc_smbios_free(smbios);
+	}
 	(void)bc_target_module_named(t, "nt");
 	(void)bc_bugcheck_name(info->bugcheck_code);
 	bc_target_close(t);
