@@ -186,6 +186,38 @@ struct bc_verifier_info {
 BC_PUBLIC struct bc_error *bc_target_verifier(struct bc_target *target,
 					      struct bc_verifier_info *ret);
 
+/** The memory manager's counters `!vm` shows, in pages. */
+enum bc_vm_counter {
+	BC_VM_PHYSICAL_PAGES,     ///< pages of RAM the kernel manages
+	BC_VM_AVAILABLE_PAGES,    ///< zeroed + free + standby
+	BC_VM_RESIDENT_AVAILABLE, ///< pages that could still be locked down
+	BC_VM_MODIFIED_PAGES,     ///< the modified list, waiting to be written
+	BC_VM_COMMITTED_PAGES,    ///< commit charge
+	BC_VM_COMMIT_LIMIT,       ///< RAM + paging files
+	BC_VM_PEAK_COMMITMENT,
+	BC_VM_COUNTERS,
+};
+
+/** Virtual memory use as the dump saw it (`!vm`). */
+struct bc_vm_info {
+	const char *source;                   ///< "nt!MiSystemPartition" or "KDDEBUGGER_DATA64"
+	uint64_t pages[BC_VM_COUNTERS];
+	bool known[BC_VM_COUNTERS];
+	char why[BC_VM_COUNTERS][96];         ///< for an unknown counter: why
+};
+
+/** WinDbg's label for a counter ("Physical Memory", "Commit limit"). */
+BC_PUBLIC const char *bc_vm_counter_label(enum bc_vm_counter c);
+
+/**
+ * Reads the counters: from nt!MiSystemPartition (_MI_PARTITION.Vp, Windows
+ * 10 and later, with the kernel's types), else from the variables
+ * KDDEBUGGER_DATA64 names (MmNumberOfPhysicalPages, MmAvailablePages, ...,
+ * which Windows 10 leaves 0). Fails only when neither source exists; a
+ * counter the dump does not hold is unknown, with the reason.
+ */
+BC_PUBLIC struct bc_error *bc_target_vm(struct bc_target *target, struct bc_vm_info *ret);
+
 /**
  * `.process`: user-mode addresses are translated through @process's
  * DirectoryTableBase from now on (0: back to the dump header's). Refused

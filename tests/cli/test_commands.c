@@ -1426,7 +1426,7 @@ TEST(ipi_double_fault_scenario)
 		CHECK(ex->current_processor == 4 && ex->processors == 8);
 		REQUIRE(ex->chain_count > 4 && ex->chain[2].trap_frame && ex->frozen_chain_count);
 		char cmds[200], t[20];
-		snprintf(cmds, sizeof(cmds), "!ipi; !running; !irql; ~; ~4s; k; .trap %s; ~0s; k",
+		snprintf(cmds, sizeof(cmds), "!vm; !ipi; !running; !irql; ~; ~4s; k; .trap %s; ~0s; k",
 			 ticked(t, ex->chain[2].trap_frame));
 		char *out = run_cli_with(options, path, cmds, NULL);
 		unlink(path);
@@ -1448,6 +1448,17 @@ TEST(ipi_double_fault_scenario)
 			CHECK_CONTAINS(out, want);
 		}
 		CHECK_CONTAINS(out, "Debugger saved IRQL for processor 0x4 -- 2 (DISPATCH_LEVEL)\n");
+		// !vm: nt!MiSystemPartition's counters, the machine's RAM first.
+		REQUIRE(ex->has_vm);
+		static const char *const vm_labels[] = { "Physical Memory:", "Available Pages:",
+							 "ResAvail Pages:", "Modified Pages:",
+							 "Committed pages:", "Commit limit:",
+							 "Peak Commitment:" };
+		for (int i = 0; i < 7; i++) {
+			snprintf(want, sizeof(want), "\t%-18s %12" PRIu64 " (%12" PRIu64 " Kb)\n",
+				 vm_labels[i], ex->vm_pages[i], ex->vm_pages[i] * 4);
+			CHECK_CONTAINS(out, want);
+		}
 		expected_stack(ex->chain, ex->chain_count, want, sizeof(want));
 		CHECK_CONTAINS(out, want);
 		CHECK_CONTAINS(out, "nt!KiIpiSendRequest+0x");
