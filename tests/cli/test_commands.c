@@ -1482,6 +1482,77 @@ TEST(ipi_double_fault_scenario)
 	}
 }
 
+// The same scenario on a 32-bit kernel: x86 PAE build 7601, full and bitmap
+// dumps laid out from the real Windows 7 SP1 x86 layout of the Vergilius
+// Project (tests/fixtures/gen/mkdump_vergilius.c), read back with that
+// layout given to the reader (--types), which accepts it only because
+// every KDDEBUGGER_DATA64 offset agrees. Processor 4's EBP chain and the
+// frozen processors' state are what the writer planted.
+TEST(x86_freeze_scenario_from_a_vergilius_layout)
+{
+	NEED_DUMPS();
+	const char *shared = getenv("BC_SHARED_DIR");
+	char layout[4300], options[4400];
+	snprintf(layout, sizeof(layout), "%s/symbols/vergilius/6.1.7601.17514-x86.yml.xz",
+		 shared ? shared : "../shared");
+	if (access(layout, R_OK))
+		SKIP("skipped: ../shared/symbols/vergilius not found");
+	snprintf(options, sizeof(options), "--types '%s/symbols/vergilius'",
+		 shared ? shared : "../shared");
+	static const enum bc_fixture_format formats[] = { BC_FIXTURE_FULL,
+							   BC_FIXTURE_BITMAP_KERNEL };
+	for (size_t f = 0; f < sizeof(formats) / sizeof(*formats); f++) {
+		struct bc_fixture_spec spec = { .format = formats[f] };
+		bc_fixture_x86_freeze(&spec, layout);
+		struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
+		REQUIRE(ex);
+		char path[] = "/tmp/bc_test_commands_XXXXXX";
+		int fd = mkstemp(path);
+		REQUIRE(fd >= 0);
+		close(fd);
+		REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+		REQUIRE(ex->pointer_size == 4 && ex->current_processor == 4 && ex->has_ipi_frozen);
+		REQUIRE(ex->chain_count == 6 && ex->frozen_chain_count > 2);
+		char *out = run_cli_with(options, path, "!ipi; !running; !irql; ~; ~4s; k; ~0s; k",
+					 NULL);
+		unlink(path);
+		REQUIRE(out);
+		char want[2048];
+		for (uint32_t i = 0; i < ex->processors; i++) {
+			const char *state = ex->ipi_frozen[i] == 2 ? "Frozen" : "Running";
+			snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      "
+				 "%X [%s]", i, ex->ipi_frozen[i], state);
+			CHECK_CONTAINS(out, want);
+			// 32-bit pointers, recorded sign-extended, print as 8 digits.
+			uint32_t prcb = (uint32_t)ex->prcb[i], thread = (uint32_t)ex->thread[i];
+			snprintf(want, sizeof(want), "%3u  %08" PRIx32 "  %08" PRIx32 "  ", i, prcb,
+				 thread);
+			CHECK_CONTAINS(out, want);
+			snprintf(want, sizeof(want), "%c %2u  %08" PRIx32 "  %08" PRIx32 "  %-12s  %s\n",
+				 i == 4 ? '.' : ' ', i, prcb, thread, state,
+				 i == 4 ? ex->chain[0].call_site : ex->frozen_chain[0].call_site);
+			CHECK_CONTAINS(out, want);
+		}
+		CHECK_CONTAINS(out, "Debugger saved IRQL for processor 0x4 -- 2 (DISPATCH_LEVEL)\n");
+		// x86 k: ChildEBP, RetAddr, call site (frames named by RVA: no symbols).
+		const struct bc_fixture_chain_frame *chains[2] = { ex->chain, ex->frozen_chain };
+		size_t counts[2] = { ex->chain_count, ex->frozen_chain_count };
+		for (int c = 0; c < 2; c++) {
+			size_t used = (size_t)snprintf(want, sizeof(want), "ChildEBP RetAddr  \n");
+			for (size_t i = 0; i < counts[c] && used < sizeof(want); i++)
+				used += (size_t)snprintf(want + used, sizeof(want) - used,
+							 "%08" PRIx32 " %08" PRIx32 " %s\n",
+							 (uint32_t)chains[c][i].sp,
+							 i + 1 < counts[c] ? (uint32_t)chains[c][i + 1].pc : 0,
+							 chains[c][i].call_site);
+			CHECK_CONTAINS(out, want);
+		}
+		CHECK_CONTAINS(out, "contosonet+0x1a75\n");
+		free(out);
+		free(ex);
+	}
+}
+
 // !verifier: the writer (laid out from a real ISF table) sets
 // MmVerifierData.Level to 0x9bb, the level of WinDbg's documented example,
 // and puts two drivers on VfSuspectDriversList; the real small dumps
