@@ -455,10 +455,11 @@ static bool has_name(const struct vg_type *t)
 }
 
 // The name a struct, union or enum is filed under: its own, or one made
-// from its id when the file gives none.
+// from its id when the file gives none or one that many types share
+// ("<unnamed-tag>", "__unnamed": the compiler's names for anonymous types).
 static const char *filed_name(const struct vg_type *t, char *buf, size_t size)
 {
-	if (has_name(t))
+	if (has_name(t) && t->name[0] != '<' && strncmp(t->name, "__unnamed", 9))
 		return t->name;
 	snprintf(buf, size, "<anonymous-%u>", t->id);
 	return buf;
@@ -615,7 +616,7 @@ static struct bc_error *add_user_type(struct vg_parse *p, json_t *user_types,
 	char anonymous[32];
 	const char *name = filed_name(t, anonymous, sizeof(anonymous));
 	if (json_object_get(user_types, name))
-		return NULL;  // a const or volatile copy of a type already filed
+		return NULL;  // a struct and a union of one name: the first is kept
 	json_t *fields = json_object();
 	if (!fields)
 		return &bc_enomem;
@@ -685,6 +686,40 @@ static struct bc_error *add_base(json_t *base_types, const struct vg_type *t)
 	return NULL;
 }
 
+// Whether @a is a better definition of its name than @b. Files repeat a
+// name for const and volatile copies, and for some structures also give a
+// short partial definition beside the full one (10.0.19041.264-x64 has a
+// 376-byte _KPCR next to the 45,184-byte one, whose size Microsoft's PDB
+// confirms): unqualified first, then the larger, then the one with more
+// members.
+static bool better_definition(const struct vg_type *a, const struct vg_type *b)
+{
+	bool qa = a->is_const || a->is_volatile, qb = b->is_const || b->is_volatile;
+	if (qa != qb)
+		return !qa;
+	if (a->size != b->size)
+		return a->size > b->size;
+	return a->member_count > b->member_count;
+}
+
+// name -> index of the definition each struct, union or enum name stands for.
+static struct bc_error *choose_definitions(const struct vg_parse *p, json_t *chosen)
+{
+	for (size_t i = 0; i < p->type_count; i++) {
+		const struct vg_type *t = &p->types[i];
+		if (t->kind != VG_STRUCT && t->kind != VG_UNION && t->kind != VG_ENUM)
+			continue;
+		char anonymous[32];
+		const char *name = filed_name(t, anonymous, sizeof(anonymous));
+		json_t *best = json_object_get(chosen, name);
+		if (best && !better_definition(t, &p->types[json_integer_value(best)]))
+			continue;
+		if (json_object_set_new(chosen, name, json_integer((json_int_t)i)))
+			return &bc_enomem;
+	}
+	return NULL;
+}
+
 static struct bc_error *translate(struct vg_parse *p, json_t **ret)
 {
 	struct bc_error *err = index_ids(p);
@@ -704,25 +739,30 @@ static struct bc_error *translate(struct vg_parse *p, json_t **ret)
 		json_decref(root);
 		return &bc_enomem;
 	}
-	// Plain definitions first, so a const or volatile copy never hides one.
-	for (int qualified = 0; qualified < 2 && !err; qualified++) {
-		for (size_t i = 0; i < p->type_count && !err; i++) {
-			const struct vg_type *t = &p->types[i];
-			if ((t->is_const || t->is_volatile) != qualified)
+	json_t *chosen = json_object();
+	err = chosen ? choose_definitions(p, chosen) : &bc_enomem;
+	for (size_t i = 0; i < p->type_count && !err; i++) {
+		const struct vg_type *t = &p->types[i];
+		char anonymous[32];
+		if (t->kind == VG_STRUCT || t->kind == VG_UNION || t->kind == VG_ENUM) {
+			json_t *best = json_object_get(chosen, filed_name(t, anonymous,
+									  sizeof(anonymous)));
+			if (json_integer_value(best) != (json_int_t)i)
 				continue;
-			if (t->kind == VG_STRUCT || t->kind == VG_UNION)
-				err = add_user_type(p, user_types, t);
-			else if (t->kind == VG_ENUM)
-				err = add_enum(p, enums, t);
-			else if (t->kind == VG_BASE)
-				err = add_base(base_types, t);
-			else if (t->kind == VG_POINTER || t->kind == VG_ARRAY) {
-				json_t *d;  // checks the chain (cycles, dangling ids) even if unused
-				if (!(err = descriptor(p, t->id, t->line, 0, &d)))
-					json_decref(d);
-			}
+		}
+		if (t->kind == VG_STRUCT || t->kind == VG_UNION)
+			err = add_user_type(p, user_types, t);
+		else if (t->kind == VG_ENUM)
+			err = add_enum(p, enums, t);
+		else if (t->kind == VG_BASE)
+			err = add_base(base_types, t);
+		else if (t->kind == VG_POINTER || t->kind == VG_ARRAY) {
+			json_t *d;  // checks the chain (cycles, dangling ids) even if unused
+			if (!(err = descriptor(p, t->id, t->line, 0, &d)))
+				json_decref(d);
 		}
 	}
+	json_decref(chosen);
 	if (err) {
 		json_decref(root);
 		return err;
