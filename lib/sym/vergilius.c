@@ -356,6 +356,9 @@ static struct bc_error *parse_line(struct vg_parse *p, unsigned line, char *text
 		return line_error(p, line, "\"%.60s\" is not \"key: value\"", text);
 	if (strlen(value) > MAX_NAME)
 		return line_error(p, line, "the value of %s is longer than 255 characters", key);
+	for (const char *c = value; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)  // the generator writes ASCII identifiers and numbers
+			return line_error(p, line, "%s: a character outside printable ASCII", key);
 	if (strchr("\"'{[&*!|>%@`#", value[0]) && value[0])
 		return line_error(p, line, "%s: quoted or structured YAML values are not supported",
 				  key);
@@ -662,8 +665,11 @@ static struct bc_error *add_enum(struct vg_parse *p, json_t *enums, const struct
 		}
 	}
 	json_t *def = json_pack("{s:I, s:o}", "size", (json_int_t)t->size, "constants", constants);
-	if (!def || (base && json_object_set_new(def, "base", json_string(base))) ||
-	    json_object_set_new(enums, name, def))
+	if (def && base && json_object_set_new(def, "base", json_string(base))) {
+		json_decref(def);
+		return &bc_enomem;
+	}
+	if (!def || json_object_set_new(enums, name, def))
 		return &bc_enomem;
 	return NULL;
 }

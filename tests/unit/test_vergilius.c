@@ -297,6 +297,8 @@ TEST(hostile_documents)
 	expect_edit_error("arch: x86", "arch: mips", "arch \"mips\" is not x86 or x64");
 	expect_edit_error("buildnumber: 6.1.7601.17514", "buildnumber: 6.1",
 			  "buildnumber \"6.1\" is not major.minor.build.revision");
+	expect_edit_error("    name: LONG", "    name: \xbbONG", "line 112: name: a character outside "
+			  "printable ASCII");
 	// Numbers out of range.
 	expect_edit_error("    sizeof: 4\r\n", "    sizeof: 99999999999999999999999\r\n",
 			  "line 11: sizeof: \"99999999999999999999999\" is not a number");
