@@ -27,6 +27,9 @@ static void usage(FILE *o)
 	      "                        with no symbol path, uses Microsoft's public server\n"
 	      "      --cache DIR       symbol cache (default: $XDG_CACHE_HOME/bugcheck or\n"
 	      "                        ~/.cache/bugcheck)\n"
+	      "      --types DIR       Vergilius Project kernel layouts (*.yml[.xz]): kernel\n"
+	      "                        structures of a kernel with no PDB or ISF table\n"
+	      "                        (docs/SYMBOLS.md)\n"
 	      "      --base ADDR       for an image or symbol file: where to map it (hex)\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         program version\n\n"
@@ -101,9 +104,11 @@ int main(int argc, char **argv)
 		{ "online", no_argument, NULL, 'O' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "base", required_argument, NULL, 'B' },
+		{ "types", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	const char *commands = NULL, *sympath = getenv("_NT_SYMBOL_PATH"), *cache = NULL;
+	const char *types_dir = NULL;
 	bool json = false, quiet = false, online = false;
 	uint64_t base = 0;
 	int opt;
@@ -115,6 +120,7 @@ int main(int argc, char **argv)
 		case 'y': sympath = optarg; break;
 		case 'O': online = true; break;
 		case 'C': cache = optarg; break;
+		case 'T': types_dir = optarg; break;
 		case 'B': {
 			char *end;
 			base = strtoull(optarg, &end, 16);
@@ -157,6 +163,7 @@ int main(int argc, char **argv)
 		.symbol_path = sympath && *sympath ? sympath : online ? "srv*" : NULL,
 		.cache_dir = cache,
 		.allow_network = online,
+		.vergilius_dir = types_dir,
 		.progress = show_progress,
 	};
 	err = bc_target_set_symbol_options(s.target, &s.symbol_options);

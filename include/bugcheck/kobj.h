@@ -6,10 +6,13 @@
  *
  *   1. the kernel's own types: its PDB, or the ISF table identified for it
  *      (bugcheck/symbols.h);
- *   2. the offsets the kernel wrote into its KDDEBUGGER_DATA64 block
+ *   2. a Vergilius Project layout of the same architecture and build whose
+ *      offsets agree with every KDDEBUGGER_DATA64 offset and size it knows
+ *      (bugcheck/vergilius.h; only when a directory of them is given);
+ *   3. the offsets the kernel wrote into its KDDEBUGGER_DATA64 block
  *      (OffsetPrcbCurrentThread, OffsetKThreadApcProcess, SizePrcb, ...),
  *      which every dump carries, small memory dumps included;
- *   3. otherwise BC_ERR_NEEDS_SYMBOLS with a message naming the field
+ *   4. otherwise BC_ERR_NEEDS_SYMBOLS with a message naming the field
  *      ("needs symbols for _KPRCB.IpiFrozen"): never a guessed offset.
  *
  * Paths name fields through embedded structures: "ApcState.Process",
@@ -34,6 +37,7 @@ extern "C" {
 enum bc_layout_source {
 	BC_LAYOUT_TYPES = 1,  ///< the kernel's PDB or ISF types
 	BC_LAYOUT_KDBG,       ///< an offset from KDDEBUGGER_DATA64
+	BC_LAYOUT_VERGILIUS,  ///< a Vergilius Project layout checked against KDDEBUGGER_DATA64
 };
 
 /** One field of a kernel structure, as found. */
@@ -238,7 +242,7 @@ BC_PUBLIC const char *bc_ipi_frozen_name(uint32_t value);
 BC_PUBLIC bool bc_kernel_read_optional(struct bc_target *target, uint64_t object,
 				       const char *type, const char *path, uint64_t *value_ret);
 
-/** "types", "KDDEBUGGER_DATA64". */
+/** "types", "vergilius", "KDDEBUGGER_DATA64". */
 BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source);
 
 #ifdef __cplusplus

@@ -41,6 +41,7 @@ struct bc_symbol_options {
 	const char *symbol_path;     ///< WinDbg syntax; NULL or "" for none
 	const char *cache_dir;       ///< downloads, decompressed files and indexes; NULL: none
 	bool allow_network;          ///< false: servers in the path are skipped, never contacted
+	const char *vergilius_dir;   ///< Vergilius kernel layouts (bugcheck/vergilius.h); NULL: none
 	bc_symbol_progress_fn *progress;
 	void *progress_arg;
 };

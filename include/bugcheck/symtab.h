@@ -3,9 +3,10 @@
  *
  * A struct bc_symtab answers "which symbol is at RVA x", "where is symbol
  * NAME", "list symbols matching a pattern" and "what is type NAME" for one
- * image. Three providers fill it: a PDB file (lib/sym/pdb_*.c), a Volatility 3
- * ISF table (lib/sym/isf.c), and a PE image's export directory
- * (lib/sym/symtab_exports.c). Callers never know which one answered except
+ * image. Four providers fill it: a PDB file (lib/sym/pdb_*.c), a Volatility 3
+ * ISF table (lib/sym/isf.c), a PE image's export directory
+ * (lib/sym/symtab_exports.c), and a Vergilius Project kernel layout file
+ * (lib/sym/vergilius.c, types only). Callers never know which one answered except
  * through bc_symtab_kind(), which `lmv` shows as "(pdb symbols)".
  *
  * Addresses are RVAs (offsets from the image base): a symbol table does not
@@ -39,6 +40,7 @@ enum bc_symtab_kind {
 	BC_SYMTAB_PDB = 1,  ///< a Program Database (MSF 7.00)
 	BC_SYMTAB_ISF,      ///< a Volatility 3 intermediate symbol format table
 	BC_SYMTAB_EXPORTS,  ///< only the PE image's exported names
+	BC_SYMTAB_VERGILIUS,  ///< type layouts from a Vergilius Project file (no symbols)
 };
 
 /** The key a symbol store files a PDB under: its GUID, age and name. */

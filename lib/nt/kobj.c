@@ -1,6 +1,7 @@
 // Kernel structures by type name and field path (bugcheck/kobj.h): the
-// kernel's own types first, then the offsets KDDEBUGGER_DATA64 carries, and
-// otherwise a plain "needs symbols" naming the field.
+// kernel's own types first, then a Vergilius layout that KDDEBUGGER_DATA64
+// confirms, then the offsets KDDEBUGGER_DATA64 carries, and otherwise a plain
+// "needs symbols" naming the field.
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include "bugcheck/kobj.h"
 #include "bugcheck/symbols.h"
 #include "bugcheck/symtab.h"
+#include "bugcheck/vergilius.h"
+#include "nt/kobj_private.h"
 
 enum {
 	MAX_PATH_DEPTH = 8,       ///< a.b.c...: no kernel path is longer
@@ -79,6 +82,7 @@ BC_PUBLIC const char *bc_layout_source_name(enum bc_layout_source source)
 	switch (source) {
 	case BC_LAYOUT_TYPES: return "types";
 	case BC_LAYOUT_KDBG: return "KDDEBUGGER_DATA64";
+	case BC_LAYOUT_VERGILIUS: return "vergilius";
 	}
 	return "?";
 }
@@ -272,6 +276,39 @@ static struct bc_error *find_kernel_type(struct bc_target *t, const char *type,
 	return bc_target_find_type(t, qualified, tab, ret, NULL);
 }
 
+// @type from the Vergilius layout chosen for the kernel, if one was.
+static bool vergilius_type(struct bc_target *t, const char *type, struct bc_symtab **tab_ret,
+			   const struct bc_type **ret, const char **note_ret)
+{
+	struct bc_error *err = bc_target_vergilius_kernel(t, tab_ret, note_ret);
+	if (!err)
+		err = bc_symtab_type_by_name(*tab_ret, type, ret);
+	bc_error_destroy(err);
+	return !err;
+}
+
+// A field from the Vergilius layout; false (and the selection's note, when a
+// directory was given) when it has none.
+static bool from_vergilius(struct bc_target *t, const char *type, const char *path,
+			   struct bc_kfield *ret, const char **note_ret)
+{
+	struct bc_symtab *tab;
+	const struct bc_type *found;
+	if (!vergilius_type(t, type, &tab, &found, note_ret)) {
+		if (*note_ret && !**note_ret)
+			*note_ret = NULL;
+		return false;
+	}
+	*note_ret = NULL;
+	struct bc_error *err = from_types(tab, found, type, path, ret);
+	if (err) {
+		bc_error_destroy(err);
+		return false;
+	}
+	ret->source = BC_LAYOUT_VERGILIUS;
+	return true;
+}
+
 BC_PUBLIC struct bc_error *bc_kernel_field(struct bc_target *t, const char *type,
 					   const char *path, struct bc_kfield *ret)
 {
@@ -282,6 +319,11 @@ BC_PUBLIC struct bc_error *bc_kernel_field(struct bc_target *t, const char *type
 	struct bc_error *err = find_kernel_type(t, type, &tab, &found);
 	if (!err)
 		return from_types(tab, found, type, path, ret);
+	const char *vergilius_note = NULL;
+	if (from_vergilius(t, type, path, ret, &vergilius_note)) {
+		bc_error_destroy(err);
+		return NULL;
+	}
 	const char *kd_type = type, *kd_path = path;
 	normalise(&kd_type, &kd_path);
 	if (from_kdbg(t, kd_type, kd_path, ret)) {
@@ -290,8 +332,9 @@ BC_PUBLIC struct bc_error *bc_kernel_field(struct bc_target *t, const char *type
 	}
 	struct bc_error *needs = bc_error_create(BC_ERR_NEEDS_SYMBOLS,
 						 "needs symbols for %s.%s (%s; KDDEBUGGER_DATA64 "
-						 "does not carry this offset)", type, path,
-						 err->message);
+						 "does not carry this offset%s%s)", type, path,
+						 err->message, vergilius_note ? "; " : "",
+						 vergilius_note ? vergilius_note : "");
 	bc_error_destroy(err);
 	return needs;
 }
@@ -307,6 +350,14 @@ BC_PUBLIC struct bc_error *bc_kernel_type_size(struct bc_target *t, const char *
 		*size_ret = found->size;
 		if (source_ret)
 			*source_ret = BC_LAYOUT_TYPES;
+		return NULL;
+	}
+	struct bc_symtab *vergilius;
+	if (vergilius_type(t, type, &vergilius, &found, NULL) && found->size) {
+		bc_error_destroy(err);
+		*size_ret = found->size;
+		if (source_ret)
+			*source_ret = BC_LAYOUT_VERGILIUS;
 		return NULL;
 	}
 	if (kdbg_type_size(bc_target_kdbg(t), type, size_ret)) {
@@ -374,4 +425,50 @@ BC_PUBLIC bool bc_kernel_read_optional(struct bc_target *t, uint64_t object, con
 		return false;
 	}
 	return true;
+}
+
+void bc_kdbg_check_layout(struct bc_target *t, struct bc_symtab *tab,
+			  struct bc_layout_check *ret)
+{
+	*ret = (struct bc_layout_check){ 0 };
+	const struct bc_dump_info *info = bc_target_info(t);
+	for (size_t i = 0; i < sizeof(kdbg_fields) / sizeof(kdbg_fields[0]); i++) {
+		const struct kdbg_field *f = &kdbg_fields[i];
+		struct bc_kfield said, laid;
+		const struct bc_type *type;
+		if ((f->machine && f->machine != info->machine) ||
+		    !from_kdbg(t, f->type, f->path, &said) ||
+		    bc_symtab_type_by_name(tab, f->type, &type))
+			continue;
+		struct bc_error *err = from_types(tab, type, f->type, f->path, &laid);
+		if (err) {
+			bc_error_destroy(err);
+			continue;
+		}
+		ret->compared++;
+		if (laid.offset == said.offset) {
+			ret->agreed++;
+		} else if (!ret->disagreement[0]) {
+			snprintf(ret->disagreement, sizeof(ret->disagreement),
+				 "%s.%s at %#llx, KDDEBUGGER_DATA64 says %#llx", f->type, f->path,
+				 (unsigned long long)laid.offset, (unsigned long long)said.offset);
+		}
+	}
+	// The sizes KDDEBUGGER_DATA64 measures (its _KPROCESS and _KTHREAD rows
+	// are bounds taken from the executive structures, not sizes).
+	static const char *const measured[] = { "_EPROCESS", "_KPRCB", "_ETHREAD", "_KPCR" };
+	for (size_t i = 0; i < sizeof(measured) / sizeof(measured[0]); i++) {
+		uint64_t said;
+		const struct bc_type *type;
+		if (!kdbg_type_size(bc_target_kdbg(t), measured[i], &said) ||
+		    bc_symtab_type_by_name(tab, measured[i], &type) || !type->size)
+			continue;
+		ret->compared++;
+		if (type->size == said)
+			ret->agreed++;
+		else if (!ret->disagreement[0])
+			snprintf(ret->disagreement, sizeof(ret->disagreement),
+				 "sizeof(%s) %#llx, KDDEBUGGER_DATA64 says %#llx", measured[i],
+				 (unsigned long long)type->size, (unsigned long long)said);
+	}
 }

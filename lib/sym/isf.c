@@ -398,7 +398,7 @@ static struct bc_error *index_symbols(struct isf *f)
 	return bc_symbol_index_finish(&f->symbols);
 }
 
-static struct bc_error *open_document(json_t *root, const char *what, struct bc_symtab **ret)
+struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_symtab **ret)
 {
 	struct isf *f = calloc(1, sizeof(*f));
 	if (!f) {
@@ -437,7 +437,7 @@ BC_PUBLIC struct bc_error *bc_isf_open_memory(const void *json, size_t size, con
 {
 	json_t *root;
 	struct bc_error *err = bc_isf_parse(json, size, what ? what : "<memory>", &root);
-	return err ? err : open_document(root, what ? what : "<memory>", ret);
+	return err ? err : bc_isf_open_document(root, what ? what : "<memory>", ret);
 }
 
 BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
@@ -450,5 +450,5 @@ BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
 	json_t *root;
 	err = bc_isf_parse(text, size, path, &root);
 	free(text);
-	return err ? err : open_document(root, path, ret);
+	return err ? err : bc_isf_open_document(root, path, ret);
 }

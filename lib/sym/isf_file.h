@@ -20,6 +20,12 @@ enum { BC_ISF_MAX_TEXT = 256 << 20 };
 struct bc_error *bc_isf_read_text(const char *path, char **text_ret, size_t *size_ret);
 /** Parses JSON text into a document; errors name @what and the line/column. */
 struct bc_error *bc_isf_parse(const char *text, size_t size, const char *what, json_t **ret);
+/**
+ * Makes a parsed ISF document a symtab (sym/isf.c); takes @root's reference
+ * even on failure. Other type sources (sym/vergilius.c) translate into ISF
+ * and open through here.
+ */
+struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_symtab **ret);
 /** metadata.windows.pdb -> identity and machine (0 when absent). */
 void bc_isf_identity(json_t *root, struct bc_pdb_identity *id, uint32_t *machine);
 

@@ -42,10 +42,21 @@ void bc_modsyms_clear_images(struct bc_module_slot *slot)
 	slot->memory_image_tried = slot->file_image_tried = false;
 }
 
+void bc_modsyms_clear_vergilius(struct bc_modsyms *ms)
+{
+	bc_symtab_destroy(ms->vergilius_tab);
+	free(ms->vergilius_note);
+	ms->vergilius_tab = NULL;
+	ms->vergilius_note = NULL;
+	ms->vergilius_tried = false;
+}
+
 void bc_modsyms_destroy(struct bc_modsyms *ms)
 {
 	if (!ms)
 		return;
+	bc_modsyms_clear_vergilius(ms);
+	free(ms->vergilius_dir);
 	for (size_t i = 0; i < ms->slot_count; i++) {
 		bc_modsyms_clear_slot(&ms->slots[i]);
 		bc_modsyms_clear_images(&ms->slots[i]);
@@ -230,16 +241,22 @@ BC_PUBLIC struct bc_error *bc_target_set_symbol_options(struct bc_target *t,
 	if (!ms)
 		return &bc_enomem;
 	char *path = dup_or_null(opt->symbol_path), *cache = dup_or_null(opt->cache_dir);
+	char *vergilius = dup_or_null(opt->vergilius_dir);
 	if ((opt->symbol_path && *opt->symbol_path && !path) ||
-	    (opt->cache_dir && *opt->cache_dir && !cache)) {
+	    (opt->cache_dir && *opt->cache_dir && !cache) ||
+	    (opt->vergilius_dir && *opt->vergilius_dir && !vergilius)) {
 		free(path);
 		free(cache);
+		free(vergilius);
 		return &bc_enomem;
 	}
 	free(ms->symbol_path);
 	free(ms->cache_dir);
+	free(ms->vergilius_dir);
 	ms->symbol_path = path;
 	ms->cache_dir = cache;
+	ms->vergilius_dir = vergilius;
+	bc_modsyms_clear_vergilius(ms);
 	ms->allow_network = opt->allow_network;
 	ms->progress = opt->progress;
 	ms->progress_arg = opt->progress_arg;

@@ -37,7 +37,16 @@ struct bc_modsyms {
 	void *progress_arg;
 	struct bc_module_slot *slots;  ///< one per module, same order as the target's modules
 	size_t slot_count;
+	// The Vergilius layout chosen for the kernel (nt/kobj_vergilius.c): looked
+	// for once per set of options; the note says what was taken or rejected.
+	char *vergilius_dir;
+	struct bc_symtab *vergilius_tab;
+	char *vergilius_note;
+	bool vergilius_tried;
 };
+
+/** Forgets the Vergilius choice (options changed, target closed). */
+void bc_modsyms_clear_vergilius(struct bc_modsyms *ms);
 
 void bc_modsyms_destroy(struct bc_modsyms *ms);
 /** Releases one slot's symbols and strings, back to DEFERRED. */
