@@ -1553,6 +1553,37 @@ TEST(x86_freeze_scenario_from_a_vergilius_layout)
 	}
 }
 
+// eolaruhagen's kernel (19041.3803) has no ISF table here, but the Vergilius
+// layout of 19041.264 agrees with every offset its KDDEBUGGER_DATA64 states,
+// so the reader takes its types: !thread then shows what WinDbg's !thread
+// beside the dump shows (windbg-thread.txt), field by field.
+TEST(thread_with_a_vergilius_layout_matches_windbg)
+{
+	NEED_DUMPS();
+	const char *shared = getenv("BC_SHARED_DIR");
+	char options[4400], probe[4400];
+	snprintf(probe, sizeof(probe), "%s/symbols/vergilius/10.0.19041.264-x64.yml.xz",
+		 shared ? shared : "../shared");
+	if (access(probe, R_OK))
+		SKIP("skipped: ../shared/symbols/vergilius not found");
+	snprintf(options, sizeof(options), "--types '%s/symbols/vergilius'",
+		 shared ? shared : "../shared");
+	char *out = run_cli_with(options, dump_path("eolaruhagen__083125-14875-01.dmp"), "!thread",
+				 NULL);
+	REQUIRE(out);
+	CHECK_CONTAINS(out, "THREAD ffffd20bfc13c080  Cid 0cac.11b8  Teb: 0000007d48790000 "
+			    "Win32Thread: ffffd20bfcfe25f0 RUNNING on processor 0\n");
+	CHECK_CONTAINS(out, "Owning Process            ffffd20bfc53e080       Image:         "
+			    "notmyfault64.e\n");
+	CHECK_CONTAINS(out, "Wait Start TickCount      31683\n");
+	CHECK_CONTAINS(out, "Context Switch Count      2419");
+	CHECK_CONTAINS(out, "Win32 Start Address 0x00007ff727f74848\n");
+	CHECK_CONTAINS(out, "Stack Init ffffa704eeb6bfd0 Current ffffa704eec5a2d0\n"
+			    "Base ffffa704eeb6c000 Limit ffffa704eeb66000");
+	CHECK_CONTAINS(out, "Priority 12  BasePriority 8");
+	free(out);
+}
+
 // !verifier: the writer (laid out from a real ISF table) sets
 // MmVerifierData.Level to 0x9bb, the level of WinDbg's documented example,
 // and puts two drivers on VfSuspectDriversList; the real small dumps
