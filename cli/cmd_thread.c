@@ -174,11 +174,28 @@ static void print_process(struct bc_session *s, const struct bc_process_info *p)
 	fputs("\n\n", o);
 }
 
+struct thread_walk {
+	struct bc_session *s;
+	const char *cmd;
+	bool stacks;
+};
+
+static bool print_each_thread(void *arg, uint64_t thread)
+{
+	struct thread_walk *w = arg;
+	fputs("\n", w->s->out);
+	print_thread(w->s, w->cmd, thread, w->stacks);
+	return true;
+}
+
 struct process_walk {
 	struct bc_session *s;
+	const char *cmd;
+	uint64_t flags;  ///< 2: each process's threads; 4: and their stacks
 	size_t count;
 };
 
+// One process block, then (FLAGS 2 or 4) its threads from ThreadListHead.
 static bool print_each(void *arg, uint64_t process)
 {
 	struct process_walk *w = arg;
@@ -195,33 +212,37 @@ static bool print_each(void *arg, uint64_t process)
 		print_process(w->s, &p);
 	}
 	w->count++;
-	return true;
-}
-
-struct thread_walk {
-	struct bc_session *s;
-	const char *cmd;
-	bool stacks;
-};
-
-static bool print_each_thread(void *arg, uint64_t thread)
-{
-	struct thread_walk *w = arg;
-	fputs("\n", w->s->out);
-	print_thread(w->s, w->cmd, thread, w->stacks);
+	if (!(w->flags & 6))
+		return true;
+	struct thread_walk tw = { w->s, w->cmd, (w->flags & 4) != 0 };
+	char note[256];
+	err = bc_target_each_thread(w->s->target, process, print_each_thread, &tw, note,
+				    sizeof(note));
+	if (err)
+		bc_cmd_print_error(w->s, w->cmd, err);
+	else
+		bc_cmd_print_note(w->s, note);
+	fputc('\n', w->s->out);
 	return true;
 }
 
 // !process [ADDRESS [FLAGS]]: one process (default: the current one), or with
-// ADDRESS 0 every process on nt!PsActiveProcessHead.
+// ADDRESS 0 every process on nt!PsActiveProcessHead. FLAGS 2 lists each
+// process's threads, 4 adds their stacks (7 = both, as WinDbg's "7").
 int cmd_process(struct bc_session *s, const char *cmd, const char *args)
 {
 	while (isspace((unsigned char)*args))
 		args++;
 	uint64_t process = bc_target_current_process(s->target);
+	struct process_walk w = { s, cmd, 0, 0 };
 	if (*args) {
 		size_t used;
 		struct bc_error *err = bc_cmd_eval_prefix(s, args, &used, &process);
+		const char *p = args + used;
+		while (!err && isspace((unsigned char)*p))
+			p++;
+		if (!err && *p)
+			err = bc_cmd_eval_prefix(s, p, &used, &w.flags);
 		if (err) {
 			bc_cmd_print_error(s, cmd, err);
 			return 1;
@@ -232,38 +253,10 @@ int cmd_process(struct bc_session *s, const char *cmd, const char *args)
 		return 1;
 	}
 	if (process) {
-		struct process_walk w = { s, 0 };
 		print_each(&w, process);
-		// FLAGS (after the address): 2 lists the threads, 4 adds their stacks.
-		const char *p = args;
-		while (*p && !isspace((unsigned char)*p))
-			p++;
-		uint64_t flags = 0;
-		size_t used;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p) {
-			struct bc_error *err = bc_cmd_eval_prefix(s, p, &used, &flags);
-			if (err) {
-				bc_cmd_print_error(s, cmd, err);
-				return 1;
-			}
-		}
-		if (!(flags & 6))
-			return 0;
-		struct thread_walk tw = { s, cmd, (flags & 4) != 0 };
-		char note[256];
-		struct bc_error *err = bc_target_each_thread(s->target, process, print_each_thread,
-							     &tw, note, sizeof(note));
-		if (err) {
-			bc_cmd_print_error(s, cmd, err);
-			return 1;
-		}
-		bc_cmd_print_note(s, note);
 		return 0;
 	}
 	fputs("**** NT ACTIVE PROCESS DUMP ****\n", s->out);
-	struct process_walk w = { s, 0 };
 	char note[256];
 	struct bc_error *err = bc_target_each_process(s->target, print_each, &w, note,
 						      sizeof(note));

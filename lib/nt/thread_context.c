@@ -25,6 +25,13 @@ enum {
 	KTHREAD_STATE_RUNNING = 2,
 };
 
+// True when @err is NULL; destroys it otherwise.
+static bool succeeded(struct bc_error *err)
+{
+	bc_error_destroy(err);
+	return err == NULL;
+}
+
 BC_PUBLIC struct bc_error *bc_target_thread_context(struct bc_target *t, uint64_t thread,
 						    struct bc_context *ret)
 {
@@ -45,10 +52,20 @@ BC_PUBLIC struct bc_error *bc_target_thread_context(struct bc_target *t, uint64_
 			return err;
 		bc_error_destroy(err);  // without State, go on: the stack search decides
 	} else if (state == KTHREAD_STATE_RUNNING) {
+		// Its registers are those the bug check froze on its processor:
+		// (a failed read leaves the generic refusal below)
+		// KTHREAD.NextProcessor, when that KPRCB says it runs this thread.
+		uint64_t n, prcb, current;
+		if (bc_kernel_read_optional(t, thread, "_KTHREAD", "NextProcessor", &n) &&
+		    n < t->info.processors &&
+		    succeeded(bc_target_prcb(t, (uint32_t)n, &prcb)) &&
+		    bc_kernel_read_optional(t, prcb, "_KPRCB", "CurrentThread", &current) &&
+		    current == thread &&
+		    succeeded(bc_target_processor_context(t, (uint32_t)n, ret)))
+			return NULL;
 		return bc_error_create(BC_ERR_UNSUPPORTED,
-				       "thread %" PRIx64 " is running on another processor: its "
-				       "registers are in that processor's KPRCB, not on its stack",
-				       thread);
+				       "thread %" PRIx64 " is running on another processor whose "
+				       "registers this dump does not give", thread);
 	}
 	uint64_t kernel_stack;
 	err = bc_kernel_read_field(t, thread, "_KTHREAD", "KernelStack", &kernel_stack);

@@ -1425,8 +1425,9 @@ TEST(ipi_double_fault_scenario)
 		REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
 		CHECK(ex->current_processor == 4 && ex->processors == 8);
 		REQUIRE(ex->chain_count > 4 && ex->chain[2].trap_frame && ex->frozen_chain_count);
-		char cmds[200], t[20];
-		snprintf(cmds, sizeof(cmds), "!vm; !ipi; !running; !irql; ~; ~4s; k; .trap %s; ~0s; k",
+		char cmds[240], t[20];
+		snprintf(cmds, sizeof(cmds), "!vm; !ipi; !running; !irql; ~; ~4s; k; .trap %s; ~0s; k; "
+			 "!process 0 7",
 			 ticked(t, ex->chain[2].trap_frame));
 		char *out = run_cli_with(options, path, cmds, NULL);
 		unlink(path);
@@ -1477,6 +1478,18 @@ TEST(ipi_double_fault_scenario)
 		expected_stack(ex->frozen_chain, ex->frozen_chain_count, want, sizeof(want));
 		CHECK_CONTAINS(out, want);
 		CHECK_CONTAINS(out, "nt!KiFreezeTargetExecution+0x");
+		// !process 0 7: System's threads (ThreadListHead), each running
+		// thread's stack from its processor's frozen registers.
+		REQUIRE(ex->process_threads_listed);
+		for (uint32_t i = 0; i < ex->processors; i++) {
+			snprintf(want, sizeof(want), "THREAD %016" PRIx64 "  Cid 0004.", ex->thread[i]);
+			CHECK_CONTAINS(out, want);
+			snprintf(want, sizeof(want), "RUNNING on processor %x\n", i);
+			CHECK_CONTAINS(out, want);
+		}
+		snprintf(want, sizeof(want), "%s %s     : ", ticked(a, ex->frozen_chain[0].sp),
+			 ticked(b, ex->frozen_chain[1].pc));
+		CHECK_CONTAINS(out, want);
 		free(out);
 		free(ex);
 	}
