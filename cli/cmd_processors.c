@@ -231,6 +231,33 @@ int cmd_prcb(struct bc_session *s, const char *cmd, const char *args)
 	}
 	uint64_t number = field_or_zero(s, prcb, "Number", &known);
 	fprintf(s->out, "\nNumber %" PRIu64 "\n", known ? number : (uint64_t)n);
+	// Beyond WinDbg's !prcb: what the processor was doing with DPCs and
+	// interrupts (the fields this kernel's KPRCB has; times in clock ticks).
+	static const struct {
+		const char *line, *label, *path;
+	} activity[] = {
+		{ "DPC --", "RoutineActive", "DpcRoutineActive" },
+		{ "DPC --", "RequestSummary", "DpcRequestSummary" },
+		{ "DPC --", "Time", "DpcTime" },
+		{ "DPC --", "WatchdogCount", "DpcWatchdogCount" },
+		{ "ISR --", "InterruptRequest", "InterruptRequest" },
+		{ "ISR --", "Count", "InterruptCount" },
+		{ "ISR --", "Time", "InterruptTime" },
+		{ "ISR --", "NestingLevel", "NestingLevel" },
+	};
+	const char *open = NULL;
+	for (size_t i = 0; i < sizeof(activity) / sizeof(*activity); i++) {
+		uint64_t v = field_or_zero(s, prcb, activity[i].path, &known);
+		if (!known)
+			continue;
+		if (!open || strcmp(open, activity[i].line)) {
+			fprintf(s->out, "%s%s", open ? "\n" : "", activity[i].line);
+			open = activity[i].line;
+		}
+		fprintf(s->out, "  %s %" PRIu64, activity[i].label, v);
+	}
+	if (open)
+		fputc('\n', s->out);
 	return 0;
 }
 

@@ -1382,6 +1382,20 @@ static const char *ticked(char *buf, uint64_t v)
 	return buf;
 }
 
+// The value the writer recorded for field @path of the @type at @object.
+static bool find_field(const struct bc_fixture_expect *ex, uint64_t object, const char *type,
+		       const char *path, uint64_t *value)
+{
+	for (size_t i = 0; i < ex->field_count; i++) {
+		const struct bc_fixture_field *f = &ex->fields[i];
+		if (f->object == object && !strcmp(f->type, type) && !strcmp(f->path, path)) {
+			*value = f->value;
+			return true;
+		}
+	}
+	return false;
+}
+
 // The stack `k` must print for planted frames (mkdump_chain.c): each
 // frame's stack pointer, its return address (the next frame's pc, 0 after
 // the last) and its call site, all as the writer recorded them.
@@ -1427,7 +1441,7 @@ TEST(ipi_double_fault_scenario)
 		REQUIRE(ex->chain_count > 4 && ex->chain[2].trap_frame && ex->frozen_chain_count);
 		char cmds[240], t[20];
 		snprintf(cmds, sizeof(cmds), "!vm; !ipi; !running; !irql; ~; ~4s; k; .trap %s; ~0s; k; "
-			 "!process 0 7",
+			 "!process 0 7; !prcb 4",
 			 ticked(t, ex->chain[2].trap_frame));
 		char *out = run_cli_with(options, path, cmds, NULL);
 		unlink(path);
@@ -1480,6 +1494,19 @@ TEST(ipi_double_fault_scenario)
 		CHECK_CONTAINS(out, "nt!KiFreezeTargetExecution+0x");
 		// !process 0 7: System's threads (ThreadListHead), each running
 		// thread's stack from its processor's frozen registers.
+		// !prcb 4: DPC and interrupt activity as the writer set them.
+		static const char *const activity[] = { "DpcRoutineActive", "DpcRequestSummary",
+							"DpcTime", "InterruptCount", "InterruptTime",
+							"NestingLevel" };
+		uint64_t v[6] = { 0 };
+		for (int k = 0; k < 6; k++)
+			REQUIRE(find_field(ex, ex->prcb[4], "_KPRCB", activity[k], &v[k]));
+		snprintf(want, sizeof(want), "DPC --  RoutineActive %" PRIu64 "  RequestSummary %"
+			 PRIu64 "  Time %" PRIu64, v[0], v[1], v[2]);
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "  Count %" PRIu64 "  Time %" PRIu64 "  NestingLevel %"
+			 PRIu64 "\n", v[3], v[4], v[5]);
+		CHECK_CONTAINS(out, want);
 		REQUIRE(ex->process_threads_listed);
 		for (uint32_t i = 0; i < ex->processors; i++) {
 			snprintf(want, sizeof(want), "THREAD %016" PRIx64 "  Cid 0004.", ex->thread[i]);
