@@ -1396,6 +1396,45 @@ static bool find_field(const struct bc_fixture_expect *ex, uint64_t object, cons
 	return false;
 }
 
+// A pointer as a column shows it: 16 digits (8 on 32-bit targets, whose
+// values the writer records sign-extended), with WinDbg's backtick in the
+// middle of 64-bit ones when @tick.
+static const char *column_ptr(char *buf, uint64_t v, unsigned pointer_size, bool tick)
+{
+	if (pointer_size == 4)
+		snprintf(buf, 20, "%08" PRIx32, (uint32_t)v);
+	else if (tick)
+		ticked(buf, v);
+	else
+		snprintf(buf, 20, "%016" PRIx64, v);
+	return buf;
+}
+
+// What !ipi, !running, ~ and !irql must say of a planted freeze: processor
+// 4 bug-checked (Running, DISPATCH_LEVEL, where its chain starts), every
+// other one Frozen where the frozen chain starts.
+static void check_frozen_processors(const char *out, const struct bc_fixture_expect *ex)
+{
+	char want[512], a[20], b[20];
+	unsigned ps = ex->pointer_size;
+	for (uint32_t i = 0; i < ex->processors; i++) {
+		const char *state = ex->ipi_frozen[i] == 2 ? "Frozen" : "Running";
+		CHECK(ex->ipi_frozen[i] == (i == 4 ? 0u : 2u));
+		snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      "
+			 "%X [%s]", i, ex->ipi_frozen[i], state);
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), "%3u  %s  %s  ", i, column_ptr(a, ex->prcb[i], ps, false),
+			 column_ptr(b, ex->thread[i], ps, false));
+		CHECK_CONTAINS(out, want);
+		// ~: the current processor marked, where each one stopped.
+		snprintf(want, sizeof(want), "%c %2u  %s  %s  %-12s  %s\n", i == 4 ? '.' : ' ', i,
+			 column_ptr(a, ex->prcb[i], ps, true), column_ptr(b, ex->thread[i], ps, true),
+			 state, i == 4 ? ex->chain[0].call_site : ex->frozen_chain[0].call_site);
+		CHECK_CONTAINS(out, want);
+	}
+	CHECK_CONTAINS(out, "Debugger saved IRQL for processor 0x4 -- 2 (DISPATCH_LEVEL)\n");
+}
+
 // The stack `k` must print for planted frames (mkdump_chain.c): each
 // frame's stack pointer, its return address (the next frame's pc, 0 after
 // the last) and its call site, all as the writer recorded them.
@@ -1447,22 +1486,7 @@ TEST(ipi_double_fault_scenario)
 		unlink(path);
 		REQUIRE(out);
 		char want[4096], a[20], b[20];
-		for (uint32_t i = 0; i < ex->processors; i++) {
-			const char *state = ex->ipi_frozen[i] == 2 ? "Frozen" : "Running";
-			CHECK(ex->ipi_frozen[i] == (i == 4 ? 0u : 2u));
-			snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      "
-				 "%X [%s]", i, ex->ipi_frozen[i], state);
-			CHECK_CONTAINS(out, want);
-			snprintf(want, sizeof(want), "%3u  %016" PRIx64 "  %016" PRIx64 "  ", i,
-				 ex->prcb[i], ex->thread[i]);
-			CHECK_CONTAINS(out, want);
-			// ~: the current processor marked, where each one stopped.
-			snprintf(want, sizeof(want), "%c %2u  %s  %s  %-12s  %s\n", i == 4 ? '.' : ' ',
-				 i, ticked(a, ex->prcb[i]), ticked(b, ex->thread[i]), state,
-				 i == 4 ? ex->chain[0].call_site : ex->frozen_chain[0].call_site);
-			CHECK_CONTAINS(out, want);
-		}
-		CHECK_CONTAINS(out, "Debugger saved IRQL for processor 0x4 -- 2 (DISPATCH_LEVEL)\n");
+		check_frozen_processors(out, ex);
 		// !vm: nt!MiSystemPartition's counters, the machine's RAM first.
 		REQUIRE(ex->has_vm);
 		static const char *const vm_labels[] = { "Physical Memory:", "Available Pages:",
@@ -1558,22 +1582,7 @@ TEST(x86_freeze_scenario_from_a_vergilius_layout)
 		unlink(path);
 		REQUIRE(out);
 		char want[2048];
-		for (uint32_t i = 0; i < ex->processors; i++) {
-			const char *state = ex->ipi_frozen[i] == 2 ? "Frozen" : "Running";
-			snprintf(want, sizeof(want), "IPI State for Processor %u\n  IPI Frozen:      "
-				 "%X [%s]", i, ex->ipi_frozen[i], state);
-			CHECK_CONTAINS(out, want);
-			// 32-bit pointers, recorded sign-extended, print as 8 digits.
-			uint32_t prcb = (uint32_t)ex->prcb[i], thread = (uint32_t)ex->thread[i];
-			snprintf(want, sizeof(want), "%3u  %08" PRIx32 "  %08" PRIx32 "  ", i, prcb,
-				 thread);
-			CHECK_CONTAINS(out, want);
-			snprintf(want, sizeof(want), "%c %2u  %08" PRIx32 "  %08" PRIx32 "  %-12s  %s\n",
-				 i == 4 ? '.' : ' ', i, prcb, thread, state,
-				 i == 4 ? ex->chain[0].call_site : ex->frozen_chain[0].call_site);
-			CHECK_CONTAINS(out, want);
-		}
-		CHECK_CONTAINS(out, "Debugger saved IRQL for processor 0x4 -- 2 (DISPATCH_LEVEL)\n");
+		check_frozen_processors(out, ex);
 		// x86 k: ChildEBP, RetAddr, call site (frames named by RVA: no symbols).
 		const struct bc_fixture_chain_frame *chains[2] = { ex->chain, ex->frozen_chain };
 		size_t counts[2] = { ex->chain_count, ex->frozen_chain_count };
