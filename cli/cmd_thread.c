@@ -34,6 +34,28 @@ static void print_state(struct bc_session *s, const struct bc_thread_info *ti)
 			fprintf(s->out, ": (%s)", why);
 		else
 			fprintf(s->out, ": (%u)", ti->wait_reason);
+		if (ti->has_wait_mode)
+			fputs(ti->wait_mode ? " UserMode" : " KernelMode", s->out);
+		if (ti->has_alertable)
+			fputs(ti->alertable ? " Alertable" : " Non-Alertable", s->out);
+	}
+}
+
+// The objects a waiting thread waits on, one a line under the THREAD line.
+static void print_wait_objects(struct bc_session *s, const struct bc_thread_info *ti)
+{
+	unsigned ps = bc_target_info(s->target)->pointer_size;
+	for (size_t i = 0; i < ti->wait_object_count; i++) {
+		const char *name = ti->wait_objects[i].has_type
+					   ? bc_dispatcher_object_name(ti->wait_objects[i].type)
+					   : NULL;
+		fprintf(s->out, "            %0*" PRIx64 "  ", (int)ps * 2, ti->wait_objects[i].address);
+		if (name)
+			fprintf(s->out, "%s\n", name);
+		else if (ti->wait_objects[i].has_type)
+			fprintf(s->out, "Type %u\n", ti->wait_objects[i].type);
+		else
+			fputs("(its type cannot be read)\n", s->out);
 	}
 }
 
@@ -85,6 +107,7 @@ static int print_thread(struct bc_session *s, const char *cmd, uint64_t thread, 
 	fputc(' ', o);
 	print_state(s, &ti);
 	fputc('\n', o);
+	print_wait_objects(s, &ti);
 	if (ti.has_process) {
 		fprintf(o, "%-26s%s       Image:         ", "Owning Process", hex(a, ti.process, ps));
 		bc_put_escaped(o, ti.has_image ? ti.image : "(needs symbols)", 0);

@@ -93,6 +93,8 @@ BC_PUBLIC struct bc_error *bc_target_processor_context(struct bc_target *target,
 						       struct bc_context *ret);
 
 /** A kernel thread as `!thread` shows it; each has_ flag says whether a layout source gave the field. */
+enum { BC_THREAD_MAX_WAIT_OBJECTS = 8 };
+
 struct bc_thread_info {
 	uint64_t address;
 	bool has_state, has_process, has_processor, has_wait_reason, has_cid, has_teb;
@@ -110,6 +112,18 @@ struct bc_thread_info {
 	int8_t priority, base_priority;
 	uint64_t win32_start;
 	char image[16];           ///< the owning process's EPROCESS.ImageFileName
+	// A waiting thread: KernelMode/UserMode, whether an APC may end the
+	// wait, and what it waits on (KTHREAD.WaitBlockList, WaitBlockCount
+	// _KWAIT_BLOCKs, each Object's _DISPATCHER_HEADER.Type).
+	bool has_wait_mode, has_alertable;
+	uint8_t wait_mode;        ///< 0 KernelMode, 1 UserMode
+	bool alertable;
+	size_t wait_object_count;
+	struct {
+		uint64_t address;
+		bool has_type;
+		uint8_t type;     ///< KOBJECTS: 0 NotificationEvent ... 9 SynchronizationTimer
+	} wait_objects[BC_THREAD_MAX_WAIT_OBJECTS];
 };
 
 /**
@@ -121,6 +135,8 @@ BC_PUBLIC struct bc_error *bc_target_thread_info(struct bc_target *target, uint6
 						 struct bc_thread_info *ret);
 /** "RUNNING", "WAIT", ... (KTHREAD_STATE), NULL when out of range. */
 BC_PUBLIC const char *bc_thread_state_name(uint8_t state);
+/** A dispatcher object's type as !thread names it ("SynchronizationEvent", "QueueObject"); NULL if unknown. */
+BC_PUBLIC const char *bc_dispatcher_object_name(uint8_t type);
 /** "Executive", "WrQueue", ... (KWAIT_REASON), NULL when out of range. */
 BC_PUBLIC const char *bc_wait_reason_name(uint8_t reason);
 

@@ -6,6 +6,52 @@
 
 #include "bugcheck/kobj.h"
 
+enum { KTHREAD_STATE_WAITING = 5 };
+
+// How a waiting thread waits, and on what: its wait blocks (an array of
+// WaitBlockCount _KWAIT_BLOCKs at WaitBlockList), each block's Object and
+// that object's dispatcher type. Bounded by BC_THREAD_MAX_WAIT_OBJECTS.
+static void read_wait(struct bc_target *t, uint64_t thread, struct bc_thread_info *r)
+{
+	uint64_t v, list, count, block_size;
+	r->has_wait_mode = bc_kernel_read_optional(t, thread, "_KTHREAD", "WaitMode", &v);
+	r->wait_mode = (uint8_t)v;
+	r->has_alertable = bc_kernel_read_optional(t, thread, "_KTHREAD", "Alertable", &v);
+	r->alertable = v != 0;
+	struct bc_error *err = bc_kernel_type_size(t, "_KWAIT_BLOCK", &block_size, NULL);
+	if (err) {
+		bc_error_destroy(err);
+		return;
+	}
+	if (!bc_kernel_read_optional(t, thread, "_KTHREAD", "WaitBlockList", &list) || !list ||
+	    !bc_kernel_read_optional(t, thread, "_KTHREAD", "WaitBlockCount", &count))
+		return;
+	for (uint64_t i = 0; i < count && i < BC_THREAD_MAX_WAIT_OBJECTS; i++) {
+		uint64_t object;
+		if (!bc_kernel_read_optional(t, list + i * block_size, "_KWAIT_BLOCK", "Object",
+					     &object))
+			break;
+		size_t n = r->wait_object_count++;
+		r->wait_objects[n].address = object;
+		r->wait_objects[n].has_type =
+			bc_kernel_read_optional(t, object, "_DISPATCHER_HEADER", "Type", &v);
+		r->wait_objects[n].type = (uint8_t)v;
+	}
+}
+
+BC_PUBLIC const char *bc_dispatcher_object_name(uint8_t type)
+{
+	// KOBJECTS (ntosdef.h), in the words !thread uses for a wait object.
+	static const char *const names[] = {
+		"NotificationEvent", "SynchronizationEvent", "Mutant", "ProcessObject",
+		"QueueObject", "Semaphore", "ThreadObject", "GateObject", "NotificationTimer",
+		"SynchronizationTimer",
+	};
+	if (type < sizeof(names) / sizeof(names[0]))
+		return names[type];
+	return type == 21 ? "PriQueueObject" : NULL;
+}
+
 BC_PUBLIC struct bc_error *bc_target_thread_info(struct bc_target *t, uint64_t thread,
 						 struct bc_thread_info *r)
 {
@@ -40,6 +86,8 @@ BC_PUBLIC struct bc_error *bc_target_thread_info(struct bc_target *t, uint64_t t
 	r->has_base_priority = bc_kernel_read_optional(t, thread, "_KTHREAD", "BasePriority", &v);
 	r->base_priority = (int8_t)v;
 	r->has_win32_start = bc_kernel_read_optional(t, thread, "_ETHREAD", "Win32StartAddress", &r->win32_start);
+	if (r->state == KTHREAD_STATE_WAITING)
+		read_wait(t, thread, r);
 	struct bc_process_info p;
 	if (r->has_process && !(err = bc_target_process_info(t, r->process, &p)) && p.has_image) {
 		memcpy(r->image, p.image, sizeof(r->image));

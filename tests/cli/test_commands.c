@@ -1541,6 +1541,13 @@ TEST(ipi_double_fault_scenario)
 		snprintf(want, sizeof(want), "%s %s     : ", ticked(a, ex->frozen_chain[0].sp),
 			 ticked(b, ex->frozen_chain[1].pc));
 		CHECK_CONTAINS(out, want);
+		// The waiting worker: its wait (reason, mode) and the queue it waits on.
+		REQUIRE(ex->waiting_thread && ex->wait_object);
+		snprintf(want, sizeof(want), "THREAD %016" PRIx64 "  Cid 0004.", ex->waiting_thread);
+		CHECK_CONTAINS(out, want);
+		snprintf(want, sizeof(want), " WAIT: (WrQueue) KernelMode Non-Alertable\n"
+			 "            %016" PRIx64 "  QueueObject\n", ex->wait_object);
+		CHECK_CONTAINS(out, want);
 		free(out);
 		free(ex);
 	}
