@@ -565,7 +565,7 @@ static void copy_arg(const struct kb_arg *from, struct bc_bugcheck_arg *to)
 {
 	to->kind = from->kind;
 	to->pointee = from->pointee;
-	to->text = from->text;
+	to->text = from->text ? from->text : "";  // an undescribed parameter means ""
 }
 
 BC_PUBLIC struct bc_error *bc_bugcheck_kb_lookup(const struct bc_bugcheck_kb *kb, uint32_t code,
@@ -588,10 +588,8 @@ BC_PUBLIC struct bc_error *bc_bugcheck_kb_lookup(const struct bc_bugcheck_kb *kb
 	if (!ret->name)
 		ret->name = e->name;
 	ret->explanation = e->explanation;
-	for (unsigned i = 0; i < 4; i++) {
-		ret->args[i].text = "";
+	for (unsigned i = 0; i < 4; i++)
 		copy_arg(&e->args[i], &ret->args[i]);
-	}
 	// The first case whose value matches selects the label of its parameter
 	// and, where it says so, what the other parameters mean.
 	bool selected[4] = { false };
