@@ -92,6 +92,19 @@ static struct bc_error *line_error(const struct parse_state *ps, const char *wha
 	return bc_error_format(ps->line_offset, "%s line %zu: %s", ps->file, ps->line, what);
 }
 
+// Lines other than "code" and "same" belong to an entry that explains itself.
+static struct bc_error *need_own_entry(const struct parse_state *ps, const char *keyword)
+{
+	if (!ps->entry)
+		return bc_error_format(ps->line_offset, "%s line %zu: %s before any code line",
+				       ps->file, ps->line, keyword);
+	if (ps->entry->has_same)
+		return bc_error_format(ps->line_offset,
+				       "%s line %zu: %s in an entry that is the same as another",
+				       ps->file, ps->line, keyword);
+	return NULL;
+}
+
 static bool grow(void **array, size_t *cap, size_t count, size_t elem, size_t max)
 {
 	if (count < *cap)
@@ -248,10 +261,9 @@ static struct bc_error *parse_code_line(struct parse_state *ps, char *rest)
 
 static struct bc_error *parse_arg_line(struct parse_state *ps, char *rest)
 {
-	if (!ps->entry)
-		return line_error(ps, "arg before any code line");
-	if (ps->entry->has_same)
-		return line_error(ps, "arg in an entry that is the same as another");
+	struct bc_error *err = need_own_entry(ps, "arg");
+	if (err)
+		return err;
 	unsigned n;
 	if (!parse_arg_number(next_word(&rest), &n))
 		return line_error(ps, "arg: expected a parameter number 1-4");
@@ -269,10 +281,9 @@ static struct bc_error *parse_arg_line(struct parse_state *ps, char *rest)
 
 static struct bc_error *parse_case_line(struct parse_state *ps, char *rest)
 {
-	if (!ps->entry)
-		return line_error(ps, "case before any code line");
-	if (ps->entry->has_same)
-		return line_error(ps, "case in an entry that is the same as another");
+	struct bc_error *err = need_own_entry(ps, "case");
+	if (err)
+		return err;
 	unsigned n;
 	uint64_t value;
 	if (!parse_arg_number(next_word(&rest), &n))
@@ -301,8 +312,9 @@ static struct bc_error *parse_case_line(struct parse_state *ps, char *rest)
 static struct bc_error *parse_words_line(struct parse_state *ps, const char *keyword, char *rest)
 {
 	bool is_text = !strcmp(keyword, "text");
-	if (!ps->entry)
-		return line_error(ps, is_text ? "text before any code line" : "note before any code line");
+	struct bc_error *err = need_own_entry(ps, keyword);
+	if (err)
+		return err;
 	if (!*rest)
 		return line_error(ps, is_text ? "text: empty line" : "note: empty line");
 	if (ps->last_keyword && !strcmp(ps->last_keyword, keyword) && ps->join_end) {
@@ -311,8 +323,6 @@ static struct bc_error *parse_words_line(struct parse_state *ps, const char *key
 	}
 	const char **target;
 	if (is_text) {
-		if (ps->entry->has_same)
-			return line_error(ps, "text in an entry that is the same as another");
 		if (ps->kase || ps->entry->explanation)
 			return line_error(ps, "text lines must follow each other, before any case");
 		target = &ps->entry->explanation;

@@ -7,7 +7,6 @@
 // EXCEPTION_DOUBLE_FAULT).
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mkdump.h"
@@ -39,32 +38,28 @@ static char *write_dump(enum bc_fixture_machine machine)
 	return path;
 }
 
-// Runs "bugcheck -q DUMP -c COMMANDS"; returns stdout and stderr (malloc'd).
-static char *run_cli(const char *dump, const char *commands)
+// Writes a dump of @machine, runs "bugcheck -q DUMP -c COMMANDS" on it and
+// returns stdout and stderr (malloc'd), or NULL after failing the test.
+static char *run_cli(enum bc_fixture_machine machine, const char *commands)
 {
 	const char *exe = getenv("BC_BUGCHECK");
 	if (!exe) {
 		TEST_FAIL_AT("BC_BUGCHECK is not set (ctest sets it to the built CLI)");
 		return NULL;
 	}
+	char *dump = write_dump(machine);
+	if (!dump)
+		return NULL;
 	// The paths come from ctest and mkstemp, the commands from this file:
 	// none holds a single quote.
-	char *cmd = NULL;
-	if (asprintf(&cmd, "'%s' -q '%s' -c '%s' 2>&1", exe, dump, commands) < 0)
-		return NULL;
-	FILE *p = popen(cmd, "r");
+	char *cmd = NULL, *out = NULL;
+	if (asprintf(&cmd, "'%s' -q '%s' -c '%s' 2>&1", exe, dump, commands) >= 0)
+		out = bc_test_command_output(cmd);
+	if (!out)
+		TEST_FAIL_AT("could not run %s", exe);
 	free(cmd);
-	if (!p) {
-		TEST_FAIL_AT("popen failed");
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0, n;
-	char *out = malloc(cap);
-	while (out && len + 1 < cap && (n = fread(out + len, 1, cap - len - 1, p)) > 0)
-		len += n;
-	pclose(p);
-	if (out)
-		out[len] = '\0';
+	unlink(dump);
+	free(dump);
 	return out;
 }
 
@@ -86,11 +81,7 @@ static bool has_line(const char *out, const char *line)
 
 TEST(double_fault_x64)
 {
-	char *dump = write_dump(BC_FIXTURE_X64);
-	REQUIRE(dump);
-	char *out = run_cli(dump, "!analyze -show 7f 8 0 0 0");
-	unlink(dump);
-	free(dump);
+	char *out = run_cli(BC_FIXTURE_X64, "!analyze -show 7f 8 0 0 0");
 	REQUIRE(out);
 	// The first line names the check; "Arguments:" follows the explanation.
 	CHECK(!strncmp(out, "UNEXPECTED_KERNEL_MODE_TRAP (7f)\n", 33));
@@ -110,11 +101,7 @@ TEST(double_fault_x64)
 
 TEST(double_fault_x86)
 {
-	char *dump = write_dump(BC_FIXTURE_X86_PAE);
-	REQUIRE(dump);
-	char *out = run_cli(dump, "!analyze -show 7f 8 801e6000");
-	unlink(dump);
-	free(dump);
+	char *out = run_cli(BC_FIXTURE_X86_PAE, "!analyze -show 7f 8 801e6000");
 	REQUIRE(out);
 	CHECK_LINE(out, "UNEXPECTED_KERNEL_MODE_TRAP (7f)");
 	CHECK_LINE(out, "Arg1: 00000008, EXCEPTION_DOUBLE_FAULT");
@@ -126,13 +113,9 @@ TEST(double_fault_x86)
 // WINDBG_OUTPUT.md 1.1's values; the texts are ours, the kinds the reference's.
 TEST(irql_and_exceptions_x64)
 {
-	char *dump = write_dump(BC_FIXTURE_X64);
-	REQUIRE(dump);
-	char *out = run_cli(dump, "!analyze -show d1 ffff8001acdc6010 2 0 fffff805736312d0; "
+	char *out = run_cli(BC_FIXTURE_X64, "!analyze -show d1 ffff8001acdc6010 2 0 fffff805736312d0; "
 				  "!analyze -show 1000007e ffffffffc0000005 0 0 0; "
 				  "!analyze -show 50 0 10 0 4");
-	unlink(dump);
-	free(dump);
 	REQUIRE(out);
 	CHECK_LINE(out, "DRIVER_IRQL_NOT_LESS_OR_EQUAL (d1)");
 	CHECK_LINE(out, "Arg1: ffff8001acdc6010, the address referenced");
@@ -148,12 +131,8 @@ TEST(irql_and_exceptions_x64)
 
 TEST(refusals)
 {
-	char *dump = write_dump(BC_FIXTURE_X64);
-	REQUIRE(dump);
-	char *out = run_cli(dump, "!analyze -v; !analyze -show; !analyze -show 12345; "
+	char *out = run_cli(BC_FIXTURE_X64, "!analyze -v; !analyze -show; !analyze -show 12345; "
 				  "!analyze -show 7f zz; !analyze -show 1 2 3 4 5 6");
-	unlink(dump);
-	free(dump);
 	REQUIRE(out);
 	CHECK_LINE(out, "!analyze: only -show CODE [P1 [P2 [P3 [P4]]]] is implemented yet");
 	CHECK_LINE(out, "!analyze: usage: !analyze -show CODE [P1 [P2 [P3 [P4]]]]");
