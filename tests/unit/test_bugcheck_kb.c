@@ -122,6 +122,13 @@ TEST(unexpected_kernel_mode_trap)
 		CHECK_STR(label(&info, 1), "EXCEPTION_INVALID_OPCODE");
 	if (lookup(kb, 0x7F, 0xD, 0, 0, 0, &info))
 		CHECK_STR(label(&info, 1), "EXCEPTION_GP_FAULT");
+	// The rest of the names are wdm.h's EXCEPTION_* trap numbers.
+	if (lookup(kb, 0x7F, 0x11, 0, 0, 0, &info))
+		CHECK_STR(label(&info, 1), "EXCEPTION_ALIGNMENT_CHECK");
+	if (lookup(kb, 0x7F, 0xF, 0, 0, 0, &info))
+		CHECK_STR(label(&info, 1), "EXCEPTION_RESERVED_TRAP");
+	if (lookup(kb, 0x7F, 0x12, 0, 0, 0, &info))
+		CHECK(!label(&info, 1));
 	// Bit 28: the same check under its own name.
 	if (lookup(kb, 0x1000007F, 8, 0, 0, 0, &info)) {
 		CHECK_STR(info.name, "UNEXPECTED_KERNEL_MODE_TRAP_M");
