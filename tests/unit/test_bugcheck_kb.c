@@ -12,6 +12,7 @@
 #include "bugcheck/bugcheck_code.h"
 #include "bugcheck/bugcheck_kb.h"
 #include "nt/bugcheck_kb_private.h"
+#include "nt/bugcheck_names.h"
 #include "test.h"
 
 static struct bc_bugcheck_kb *open_kb(void)
@@ -99,6 +100,28 @@ TEST(every_listed_code_has_its_name)
 	// The commonly seen codes, at least, say what their parameters mean.
 	CHECK(with_params >= 100);
 	printf("# %u codes, %u with parameter text\n", rows, with_params);
+}
+
+// The generated name table (tools/gen_bugcheck_names.py) and the knowledge
+// base name every code alike, also where ../shared is not at hand.
+TEST(agrees_with_the_name_table)
+{
+	struct bc_bugcheck_kb *kb = open_kb();
+	REQUIRE(kb);
+	CHECK(bc_bugcheck_name_count >= 500);
+	for (size_t i = 0; i < bc_bugcheck_name_count; i++) {
+		struct bc_bugcheck_info info;
+		struct bc_error *err = bc_bugcheck_kb_lookup(kb, bc_bugcheck_names[i].code, NULL, &info);
+		if (err) {
+			TEST_FAIL_AT("%#x: %s", bc_bugcheck_names[i].code, err->message);
+			bc_error_destroy(err);
+			continue;
+		}
+		if (strcmp(info.name, bc_bugcheck_names[i].name))
+			TEST_FAIL_AT("%#x: %s here, %s in the name table", bc_bugcheck_names[i].code,
+				     info.name, bc_bugcheck_names[i].name);
+	}
+	bc_bugcheck_kb_close(kb);
 }
 
 // 0x7F: Arg1 is the trap number (reference: 0 divide by zero, 8 double
