@@ -46,8 +46,8 @@ bc_cmd_fn cmd_help, cmd_quit, cmd_bugcheck, cmd_vertarget, cmd_registers, cmd_lm
 	cmd_display, cmd_evaluate, cmd_sympath, cmd_reload, cmd_examine, cmd_list_nearest, cmd_dt,
 	cmd_unassemble, cmd_unassemble_back, cmd_unassemble_function, cmd_cxr, cmd_exr, cmd_stack, cmd_lmi,
 	cmd_trap, cmd_frame, cmd_thread, cmd_processor, cmd_running, cmd_prcb,
-	cmd_thread_info, cmd_irql, cmd_ipi, cmd_process, cmd_pcr, cmd_verifier, cmd_pte, cmd_sysinfo, cmd_enumtag, cmd_vm,
-	cmd_process_context;
+	cmd_thread_info, cmd_irql, cmd_ipi, cmd_process, cmd_pcr, cmd_verifier, cmd_pte,
+	cmd_sysinfo, cmd_enumtag, cmd_vm, cmd_process_context, cmd_analyze;
 
 /** The session context's registers and current instruction (r's layout; x64 trap frames: no segment line). */
 void bc_cmd_print_context(struct bc_session *s, bool trap_frame);

@@ -10,6 +10,7 @@
 #define BUGCHECK_BUGCHECK_H
 
 #include "bugcheck/bugcheck_code.h"
+#include "bugcheck/bugcheck_kb.h"
 #include "bugcheck/context.h"
 #include "bugcheck/disasm.h"
 #include "bugcheck/error.h"

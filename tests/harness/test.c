@@ -43,3 +43,18 @@ int bc_test_main(int argc, char **argv)
 	// Everything skipped (e.g. ../shared absent): tell ctest with code 77.
 	return run && skipped == run ? 77 : 0;
 }
+
+char *bc_test_command_output(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	size_t cap = 1 << 16, len = 0, n;
+	char *out = malloc(cap);
+	while (out && len + 1 < cap && (n = fread(out + len, 1, cap - len - 1, p)) > 0)
+		len += n;
+	pclose(p);
+	if (out)
+		out[len] = '\0';
+	return out;
+}

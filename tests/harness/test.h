@@ -30,6 +30,11 @@ struct bc_test_state {
 extern struct bc_test_state bc_test_state;
 void bc_test_register(const char *name, void (*fn)(void));
 int bc_test_main(int argc, char **argv);
+/**
+ * Runs the shell command @cmd and returns what it wrote to stdout (malloc'd,
+ * NUL-terminated, at most 64 KiB), or NULL if it could not be started.
+ */
+char *bc_test_command_output(const char *cmd);
 
 #define TEST(name)                                                             \
 	static void test_##name(void);                                         \
