@@ -1,4 +1,8 @@
 // The unit test runner: see test.h.
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
 #include "test.h"
 
 struct bc_test_state bc_test_state;
@@ -57,4 +61,14 @@ char *bc_test_command_output(const char *cmd)
 	if (out)
 		out[len] = '\0';
 	return out;
+}
+
+bool bc_test_find_shared(char *dir, size_t size, const char *probe)
+{
+	const char *env = getenv("BC_SHARED_DIR");
+	snprintf(dir, size, "%s", env && *env ? env : "../shared");
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/%s", dir, probe);
+	struct stat st;
+	return stat(path, &st) == 0;
 }

@@ -35,6 +35,11 @@ int bc_test_main(int argc, char **argv);
  * NUL-terminated, at most 64 KiB), or NULL if it could not be started.
  */
 char *bc_test_command_output(const char *cmd);
+/**
+ * Puts the shared test inputs' directory (BC_SHARED_DIR, else ../shared)
+ * into @dir; true when @probe (a path under it) exists, so the test can run.
+ */
+bool bc_test_find_shared(char *dir, size_t size, const char *probe);
 
 #define TEST(name)                                                             \
 	static void test_##name(void);                                         \

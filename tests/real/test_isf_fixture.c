@@ -19,12 +19,9 @@ static const char *TABLE_ID = "5278AFF86C341677D7D7835C85B7B844-1";
 
 static bool have_shared(void)
 {
-	const char *env = getenv("BC_SHARED_DIR");
-	snprintf(shared, sizeof(shared), "%s", env ? env : "../shared");
-	char probe[4200];
-	snprintf(probe, sizeof(probe), "%s/symbols/isf/ntkrnlmp.pdb/%s.json.xz", shared, TABLE_ID);
-	struct stat st;
-	return stat(probe, &st) == 0;
+	char probe[200];
+	snprintf(probe, sizeof(probe), "symbols/isf/ntkrnlmp.pdb/%s.json.xz", TABLE_ID);
+	return bc_test_find_shared(shared, sizeof(shared), probe);
 }
 
 #define NEED_SHARED()                                                                   \
