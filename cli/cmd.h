@@ -49,6 +49,8 @@ bc_cmd_fn cmd_help, cmd_quit, cmd_bugcheck, cmd_vertarget, cmd_registers, cmd_lm
 	cmd_thread_info, cmd_irql, cmd_ipi, cmd_process, cmd_pcr, cmd_verifier, cmd_pte,
 	cmd_sysinfo, cmd_enumtag, cmd_vm, cmd_process_context, cmd_analyze;
 
+/** "DISPATCH_LEVEL", "IPI_LEVEL", ... for @irql on @machine; NULL for levels without a name. */
+const char *bc_cmd_irql_name(enum bc_machine machine, uint64_t irql);
 /** The session context's registers and current instruction (r's layout; x64 trap frames: no segment line). */
 void bc_cmd_print_context(struct bc_session *s, bool trap_frame);
 /** Runs the stack command @cmd ("k", "kv") from @start, leaving the session's context as it was. */

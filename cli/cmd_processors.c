@@ -262,7 +262,7 @@ int cmd_prcb(struct bc_session *s, const char *cmd, const char *args)
 }
 
 // IRQL names (wdm.h): x64 and ARM64 have 16 levels, x86 32.
-static const char *irql_name(enum bc_machine machine, uint64_t irql)
+const char *bc_cmd_irql_name(enum bc_machine machine, uint64_t irql)
 {
 	switch (irql) {
 	case 0: return "PASSIVE_LEVEL";
@@ -303,7 +303,7 @@ int cmd_irql(struct bc_session *s, const char *cmd, const char *args)
 		return 1;
 	}
 	fprintf(s->out, "Debugger saved IRQL for processor 0x%" PRIx32 " -- %" PRIu64, n, irql);
-	const char *name = irql_name(bc_target_info(s->target)->machine, irql);
+	const char *name = bc_cmd_irql_name(bc_target_info(s->target)->machine, irql);
 	if (name)
 		fprintf(s->out, " (%s)%s", name,
 			!strcmp(name, "SYNCH_LEVEL") ? " [Synchronization level]" : "");

@@ -41,6 +41,27 @@ static void print_state(struct bc_session *s, const struct bc_thread_info *ti)
 	}
 }
 
+// A running thread's IRQL: the one the debugger saved for its processor
+// (KPRCB.DebuggerSavedIRQL), when that processor says it runs this thread.
+static void print_irql(struct bc_session *s, const struct bc_thread_info *ti)
+{
+	uint64_t prcb, current, irql;
+	if (ti->state != 2 || !ti->has_processor)
+		return;
+	struct bc_error *err = bc_target_prcb(s->target, ti->processor, &prcb);
+	if (err) {
+		bc_error_destroy(err);
+		return;
+	}
+	if (!bc_kernel_read_optional(s->target, prcb, "_KPRCB", "CurrentThread", &current) ||
+	    current != ti->address ||
+	    !bc_kernel_read_optional(s->target, prcb, "_KPRCB", "DebuggerSavedIRQL", &irql))
+		return;
+	const char *name = bc_cmd_irql_name(bc_target_info(s->target)->machine, irql);
+	fprintf(s->out, "%-26s%" PRIu64 "%s%s%s\n", "IRQL", irql, name ? " (" : "",
+		name ? name : "", name ? ")" : "");
+}
+
 // The objects a waiting thread waits on, one a line under the THREAD line.
 static void print_wait_objects(struct bc_session *s, const struct bc_thread_info *ti)
 {
@@ -126,6 +147,7 @@ static int print_thread(struct bc_session *s, const char *cmd, uint64_t thread, 
 		fprintf(o, "Base %s Limit %s\n", hex(a, ti.stack_base, ps), hex(b, ti.stack_limit, ps));
 	if (ti.has_priority && ti.has_base_priority)
 		fprintf(o, "Priority %d  BasePriority %d\n", ti.priority, ti.base_priority);
+	print_irql(s, &ti);
 	// Say which fields are missing and why, rather than leave the reader guessing.
 	const char *missing[6];
 	size_t n = 0;

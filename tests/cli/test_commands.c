@@ -1541,6 +1541,14 @@ TEST(ipi_double_fault_scenario)
 		snprintf(want, sizeof(want), "%s %s     : ", ticked(a, ex->frozen_chain[0].sp),
 			 ticked(b, ex->frozen_chain[1].pc));
 		CHECK_CONTAINS(out, want);
+		// A running thread's IRQL is its processor's saved one (frozen
+		// processors: IPI_LEVEL, 14).
+		CHECK(ex->saved_irql[0] == 14);
+		snprintf(want, sizeof(want), "RUNNING on processor 0\n%-26s%016" PRIx64 "       "
+			 "Image:         System\n", "Owning Process", ex->process);
+		CHECK_CONTAINS(out, want);
+		CHECK_CONTAINS(out, "Priority 0  BasePriority 0\nIRQL                      14 "
+				    "(IPI_LEVEL)\n");
 		// The waiting worker: its wait (reason, mode) and the queue it waits on.
 		REQUIRE(ex->waiting_thread && ex->wait_object);
 		snprintf(want, sizeof(want), "THREAD %016" PRIx64 "  Cid 0004.", ex->waiting_thread);
