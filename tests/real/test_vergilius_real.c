@@ -13,6 +13,10 @@
 //   ks386.inc-style assembler offsets and the tables of Windows internals
 //   references: _KPCR.PrcbData 0x120, _KPRCB.CurrentThread 0x4,
 //   _KTHREAD.ApcState.Process 0x44 on XP SP3 and 0x50 on 7 SP1 ...).
+// - the real small memory dumps in ../shared/dumps/kernel: each 19041
+//   kernel's own KDDEBUGGER_DATA64 (written by Windows, whatever its
+//   revision) must agree with every offset and size it shares with the
+//   19041.264 file (30 of them), and the 17763 kernels must be refused;
 // - selection over a synthetic x86 7601 dump: the writer's KDDEBUGGER_DATA64
 //   does not describe the real 7601 layout, so the real file must be refused
 //   naming the field; with the block patched to the real offsets it is taken.
@@ -429,6 +433,44 @@ TEST(selection_takes_a_layout_kdbg_confirms)
 	bc_target_close(t);
 	unlink(path);
 	free(bytes);
+}
+
+TEST(real_dumps_confirm_19041)
+{
+	NEED_SHARED();
+	static const struct {
+		const char *dump;
+		bool taken;
+	} dumps[] = {
+		{ "daimuvg__102622-12000-01.dmp", true }, { "eolaruhagen__083125-14875-01.dmp", true },
+		{ "nhdell__033124-5078-01.dmp", true },   { "ojusha__100623-6156-01.dmp", true },
+		{ "rizintb__triage_x64.dmp", true },      { "proxyrule__011620-8250-01.dmp", false },
+	};
+	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+		char path[4300];
+		snprintf(path, sizeof(path), "%s/dumps/kernel/%s", shared, dumps[i].dump);
+		struct stat st;
+		if (stat(path, &st)) {
+			printf("# %s: not in ../shared\n", dumps[i].dump);
+			continue;
+		}
+		struct bc_target *t = open_with_vergilius(path);
+		REQUIRE(t);
+		struct bc_symtab *tab;
+		const char *note;
+		struct bc_error *err = bc_target_vergilius_kernel(t, &tab, &note);
+		printf("# %s: %s\n", dumps[i].dump, note);
+		CHECK_EQ(err == NULL, dumps[i].taken);
+		bc_error_destroy(err);
+		if (dumps[i].taken) {
+			CHECK_CONTAINS(note, "vergilius 10.0.19041.264-x64: 30 KDDEBUGGER_DATA64 "
+					     "offsets and sizes agree");
+		} else {
+			CHECK_CONTAINS(note, "vergilius 10.0.19041.264-x64: build 19041, the dump's is "
+					     "17763");
+		}
+		bc_target_close(t);
+	}
 }
 
 TEST_MAIN()
