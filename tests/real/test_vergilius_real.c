@@ -17,6 +17,10 @@
 //   kernel's own KDDEBUGGER_DATA64 (written by Windows, whatever its
 //   revision) must agree with every offset and size it shares with the
 //   19041.264 file (30 of them), and the 17763 kernels must be refused;
+// - WinDbg's `!thread` beside eolaruhagen's dump (WinDbg had Microsoft's
+//   PDB; no ISF table matches that kernel): with the 19041.264 layout, the
+//   fields KDDEBUGGER_DATA64 lacks (Cid, Win32Thread, priorities, counts,
+//   start address, image name) must read as WinDbg printed them;
 // - selection over a synthetic x86 7601 dump: the writer's KDDEBUGGER_DATA64
 //   does not describe the real 7601 layout, so the real file must be refused
 //   naming the field; with the block patched to the real offsets it is taken.
@@ -471,6 +475,44 @@ TEST(real_dumps_confirm_19041)
 		}
 		bc_target_close(t);
 	}
+}
+
+TEST(eolaruhagen_thread_as_windbg_shows_it)
+{
+	NEED_SHARED();
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/dumps/kernel/eolaruhagen__083125-14875-01.dmp", shared);
+	struct stat st;
+	if (stat(path, &st))
+		SKIP("skipped: ../shared/dumps/kernel/eolaruhagen__083125-14875-01.dmp not found");
+	struct bc_target *t = open_with_vergilius(path);
+	REQUIRE(t);
+	// eolaruhagen__083125-14875-01.dmp.windbg-thread.txt:
+	//   THREAD ffffd20bfc13c080  Cid 0cac.11b8  Teb: 0000007d48790000
+	//     Win32Thread: ffffd20bfcfe25f0 RUNNING on processor 0
+	//   Owning Process ffffd20bfc53e080  Image: notmyfault64.e
+	//   Wait Start TickCount 31683, Context Switch Count 2419
+	//   Win32 Start Address 0x00007ff727f74848, Priority 12  BasePriority 8
+	struct bc_thread_info ti;
+	REQUIRE_OK(bc_target_thread_info(t, 0xffffd20bfc13c080ull, &ti));
+	CHECK(ti.has_cid && ti.has_win32_thread && ti.has_wait_time && ti.has_context_switches);
+	CHECK(ti.has_priority && ti.has_base_priority && ti.has_win32_start && ti.has_image);
+	CHECK_EQ(ti.pid, 0xcac);
+	CHECK_EQ(ti.tid, 0x11b8);
+	CHECK_EQ(ti.teb, 0x7d48790000ull);
+	CHECK_EQ(ti.win32_thread, 0xffffd20bfcfe25f0ull);
+	CHECK_EQ(ti.process, 0xffffd20bfc53e080ull);
+	CHECK_EQ(ti.state, 2);  // RUNNING
+	CHECK_EQ(ti.wait_time, 31683);
+	CHECK_EQ(ti.context_switches, 2419);
+	CHECK_EQ(ti.win32_start, 0x7ff727f74848ull);
+	CHECK_EQ(ti.priority, 12);
+	CHECK_EQ(ti.base_priority, 8);
+	CHECK_STR(ti.image, "notmyfault64.e");
+	struct bc_kfield f;
+	REQUIRE_OK(bc_kernel_field(t, "_ETHREAD", "Cid", &f));
+	CHECK_EQ(f.source, BC_LAYOUT_VERGILIUS);
+	bc_target_close(t);
 }
 
 TEST_MAIN()
