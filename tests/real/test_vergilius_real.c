@@ -345,21 +345,46 @@ static struct bc_target *open_with_vergilius(const char *path)
 	return t;
 }
 
+// A synthetic x86 (PAE) 7601 dump, written to a temporary file (*@path_ret)
+// and opened with the Vergilius directory. With @as_windows_writes, its
+// KDDEBUGGER_DATA64 is first corrected where the writer's invented offsets
+// contradict 7601: InitialStack as Windows 7 SP1 x86 writes it (the
+// published 0x28 above); the KPRCB offsets and size, for which we have no
+// independent 7601 x86 value, are cleared ("not filled in", as a kernel that
+// does not know them leaves them).
+static struct bc_target *synthetic_x86_7601(bool as_windows_writes, char **path_ret,
+					    struct bc_fixture_expect *ex)
+{
+	struct bc_fixture_spec spec = { .machine = BC_FIXTURE_X86_PAE, .build = 7601 };
+	uint8_t *bytes;
+	size_t size;
+	struct bc_error *err = bc_fixture_build(&spec, ex, &bytes, &size);
+	if (err) {
+		printf("# %s\n", err->message);
+		bc_error_destroy(err);
+		return NULL;
+	}
+	uint8_t *kdbg = find_kdbg(bytes, size, ex->kdbg_size);
+	if (as_windows_writes && kdbg) {
+		bc_put_le16(kdbg + 0x29e, 0x28);  // OffsetKThreadInitialStack
+		bc_put_le16(kdbg + 0x2b0, 0);     // SizePrcb
+		bc_put_le16(kdbg + 0x338, 0);     // OffsetPrcbContext
+	}
+	*path_ret = kdbg ? write_temp(bytes, size) : NULL;
+	free(bytes);
+	return *path_ret ? open_with_vergilius(*path_ret) : NULL;
+}
+
 TEST(selection_refuses_a_layout_kdbg_contradicts)
 {
 	NEED_SHARED();
-	struct bc_fixture_spec spec = { .machine = BC_FIXTURE_X86_PAE, .build = 7601 };
 	struct bc_fixture_expect ex;
-	uint8_t *bytes;
-	size_t size;
-	REQUIRE_OK(bc_fixture_build(&spec, &ex, &bytes, &size));
-	// The writer's x86 KDDEBUGGER_DATA64 is its own invention, not 7601's:
-	// InitialStack 0x18 (7601 x86: 0x28) and SizePrcb 0x900 (0x3628).
-	CHECK_EQ(ex.offset_kthread_initial_stack, 0x18);
-	char *path = write_temp(bytes, size);
-	REQUIRE(path);
-	struct bc_target *t = open_with_vergilius(path);
+	char *path = NULL;
+	struct bc_target *t = synthetic_x86_7601(false, &path, &ex);
 	REQUIRE(t);
+	// The writer's x86 KDDEBUGGER_DATA64 is its own invention, not 7601's:
+	// InitialStack 0x18 (7601 x86: 0x28, published).
+	CHECK_EQ(ex.offset_kthread_initial_stack, 0x18);
 	struct bc_symtab *tab = NULL;
 	const char *note = NULL;
 	struct bc_error *err = bc_target_vergilius_kernel(t, &tab, &note);
@@ -383,29 +408,14 @@ TEST(selection_refuses_a_layout_kdbg_contradicts)
 	bc_error_destroy(err);
 	bc_target_close(t);
 	unlink(path);
-	free(bytes);
 }
 
 TEST(selection_takes_a_layout_kdbg_confirms)
 {
 	NEED_SHARED();
-	struct bc_fixture_spec spec = { .machine = BC_FIXTURE_X86_PAE, .build = 7601 };
 	struct bc_fixture_expect ex;
-	uint8_t *bytes;
-	size_t size;
-	REQUIRE_OK(bc_fixture_build(&spec, &ex, &bytes, &size));
-	uint8_t *kdbg = find_kdbg(bytes, size, ex.kdbg_size);
-	REQUIRE(kdbg);
-	// InitialStack as Windows 7 SP1 x86 writes it (the published 0x28 above);
-	// the writer's invented KPRCB offsets and size, for which we have no
-	// independent 7601 x86 value, are cleared: "not filled in", as a kernel
-	// that does not know them leaves them.
-	bc_put_le16(kdbg + 0x29e, 0x28);  // OffsetKThreadInitialStack
-	bc_put_le16(kdbg + 0x2b0, 0);     // SizePrcb
-	bc_put_le16(kdbg + 0x338, 0);     // OffsetPrcbContext
-	char *path = write_temp(bytes, size);
-	REQUIRE(path);
-	struct bc_target *t = open_with_vergilius(path);
+	char *path = NULL;
+	struct bc_target *t = synthetic_x86_7601(true, &path, &ex);
 	REQUIRE(t);
 	struct bc_symtab *tab = NULL;
 	const char *note = NULL;
@@ -436,7 +446,6 @@ TEST(selection_takes_a_layout_kdbg_confirms)
 	CHECK_EQ(prcb_size, 0x200);  // Windows 7 x86 KTHREAD size (Geoff Chappell's KTHREAD pages)
 	bc_target_close(t);
 	unlink(path);
-	free(bytes);
 }
 
 TEST(real_dumps_confirm_19041)
