@@ -9,10 +9,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd.h"
 #include "cmd_expr.h"
 #include "format.h"
+#include "bugcheck/vergilius.h"
 
 enum { DT_MAX_DEPTH = 8, DT_MAX_ARRAY_TEXT = 256 };
 
@@ -330,6 +332,22 @@ static void print_enum(struct dt *d, const struct bc_type *t)
 	}
 }
 
+// A kernel type ("nt!_KTHREAD" or "_KTHREAD") from the Vergilius layout
+// chosen for this dump's kernel (--types), when the kernel has no types of
+// its own.
+static bool vergilius_type(struct bc_session *s, const char *name, struct bc_symtab **tab_ret,
+			   const struct bc_type **ret)
+{
+	const char *bang = strchr(name, '!');
+	if (bang && (bang - name != 2 || strncasecmp(name, "nt", 2)))
+		return false;
+	struct bc_error *err = bc_target_vergilius_kernel(s->target, tab_ret, NULL);
+	if (!err)
+		err = bc_symtab_type_by_name(*tab_ret, bang ? bang + 1 : name, ret);
+	bc_error_destroy(err);
+	return !err;
+}
+
 int cmd_dt(struct bc_session *s, const char *cmd, const char *args)
 {
 	struct dt d = { .s = s, .ptr_size = bc_target_info(s->target)->pointer_size };
@@ -382,6 +400,10 @@ int cmd_dt(struct bc_session *s, const char *cmd, const char *args)
 	}
 	const struct bc_type *t;
 	struct bc_error *err = bc_target_find_type(s->target, name, &d.tab, &t, NULL);
+	if (err && vergilius_type(s, name, &d.tab, &t)) {
+		bc_error_destroy(err);
+		err = NULL;
+	}
 	if (err) {
 		bc_cmd_print_error(s, cmd, err);
 		return 1;

@@ -13,6 +13,14 @@
 //   ks386.inc-style assembler offsets and the tables of Windows internals
 //   references: _KPCR.PrcbData 0x120, _KPRCB.CurrentThread 0x4,
 //   _KTHREAD.ApcState.Process 0x44 on XP SP3 and 0x50 on 7 SP1 ...).
+// - the real small memory dumps in ../shared/dumps/kernel: each 19041
+//   kernel's own KDDEBUGGER_DATA64 (written by Windows, whatever its
+//   revision) must agree with every offset and size it shares with the
+//   19041.264 file (30 of them), and the 17763 kernels must be refused;
+// - WinDbg's `!thread` beside eolaruhagen's dump (WinDbg had Microsoft's
+//   PDB; no ISF table matches that kernel): with the 19041.264 layout, the
+//   fields KDDEBUGGER_DATA64 lacks (Cid, Win32Thread, priorities, counts,
+//   start address, image name) must read as WinDbg printed them;
 // - selection over a synthetic x86 7601 dump: the writer's KDDEBUGGER_DATA64
 //   does not describe the real 7601 layout, so the real file must be refused
 //   naming the field; with the block patched to the real offsets it is taken.
@@ -337,21 +345,46 @@ static struct bc_target *open_with_vergilius(const char *path)
 	return t;
 }
 
+// A synthetic x86 (PAE) 7601 dump, written to a temporary file (*@path_ret)
+// and opened with the Vergilius directory. With @as_windows_writes, its
+// KDDEBUGGER_DATA64 is first corrected where the writer's invented offsets
+// contradict 7601: InitialStack as Windows 7 SP1 x86 writes it (the
+// published 0x28 above); the KPRCB offsets and size, for which we have no
+// independent 7601 x86 value, are cleared ("not filled in", as a kernel that
+// does not know them leaves them).
+static struct bc_target *synthetic_x86_7601(bool as_windows_writes, char **path_ret,
+					    struct bc_fixture_expect *ex)
+{
+	struct bc_fixture_spec spec = { .machine = BC_FIXTURE_X86_PAE, .build = 7601 };
+	uint8_t *bytes;
+	size_t size;
+	struct bc_error *err = bc_fixture_build(&spec, ex, &bytes, &size);
+	if (err) {
+		printf("# %s\n", err->message);
+		bc_error_destroy(err);
+		return NULL;
+	}
+	uint8_t *kdbg = find_kdbg(bytes, size, ex->kdbg_size);
+	if (as_windows_writes && kdbg) {
+		bc_put_le16(kdbg + 0x29e, 0x28);  // OffsetKThreadInitialStack
+		bc_put_le16(kdbg + 0x2b0, 0);     // SizePrcb
+		bc_put_le16(kdbg + 0x338, 0);     // OffsetPrcbContext
+	}
+	*path_ret = kdbg ? write_temp(bytes, size) : NULL;
+	free(bytes);
+	return *path_ret ? open_with_vergilius(*path_ret) : NULL;
+}
+
 TEST(selection_refuses_a_layout_kdbg_contradicts)
 {
 	NEED_SHARED();
-	struct bc_fixture_spec spec = { .machine = BC_FIXTURE_X86_PAE, .build = 7601 };
 	struct bc_fixture_expect ex;
-	uint8_t *bytes;
-	size_t size;
-	REQUIRE_OK(bc_fixture_build(&spec, &ex, &bytes, &size));
-	// The writer's x86 KDDEBUGGER_DATA64 is its own invention, not 7601's:
-	// InitialStack 0x18 (7601 x86: 0x28) and SizePrcb 0x900 (0x3628).
-	CHECK_EQ(ex.offset_kthread_initial_stack, 0x18);
-	char *path = write_temp(bytes, size);
-	REQUIRE(path);
-	struct bc_target *t = open_with_vergilius(path);
+	char *path = NULL;
+	struct bc_target *t = synthetic_x86_7601(false, &path, &ex);
 	REQUIRE(t);
+	// The writer's x86 KDDEBUGGER_DATA64 is its own invention, not 7601's:
+	// InitialStack 0x18 (7601 x86: 0x28, published).
+	CHECK_EQ(ex.offset_kthread_initial_stack, 0x18);
 	struct bc_symtab *tab = NULL;
 	const char *note = NULL;
 	struct bc_error *err = bc_target_vergilius_kernel(t, &tab, &note);
@@ -375,29 +408,14 @@ TEST(selection_refuses_a_layout_kdbg_contradicts)
 	bc_error_destroy(err);
 	bc_target_close(t);
 	unlink(path);
-	free(bytes);
 }
 
 TEST(selection_takes_a_layout_kdbg_confirms)
 {
 	NEED_SHARED();
-	struct bc_fixture_spec spec = { .machine = BC_FIXTURE_X86_PAE, .build = 7601 };
 	struct bc_fixture_expect ex;
-	uint8_t *bytes;
-	size_t size;
-	REQUIRE_OK(bc_fixture_build(&spec, &ex, &bytes, &size));
-	uint8_t *kdbg = find_kdbg(bytes, size, ex.kdbg_size);
-	REQUIRE(kdbg);
-	// InitialStack as Windows 7 SP1 x86 writes it (the published 0x28 above);
-	// the writer's invented KPRCB offsets and size, for which we have no
-	// independent 7601 x86 value, are cleared: "not filled in", as a kernel
-	// that does not know them leaves them.
-	bc_put_le16(kdbg + 0x29e, 0x28);  // OffsetKThreadInitialStack
-	bc_put_le16(kdbg + 0x2b0, 0);     // SizePrcb
-	bc_put_le16(kdbg + 0x338, 0);     // OffsetPrcbContext
-	char *path = write_temp(bytes, size);
-	REQUIRE(path);
-	struct bc_target *t = open_with_vergilius(path);
+	char *path = NULL;
+	struct bc_target *t = synthetic_x86_7601(true, &path, &ex);
 	REQUIRE(t);
 	struct bc_symtab *tab = NULL;
 	const char *note = NULL;
@@ -428,7 +446,82 @@ TEST(selection_takes_a_layout_kdbg_confirms)
 	CHECK_EQ(prcb_size, 0x200);  // Windows 7 x86 KTHREAD size (Geoff Chappell's KTHREAD pages)
 	bc_target_close(t);
 	unlink(path);
-	free(bytes);
+}
+
+TEST(real_dumps_confirm_19041)
+{
+	NEED_SHARED();
+	static const struct {
+		const char *dump;
+		bool taken;
+	} dumps[] = {
+		{ "daimuvg__102622-12000-01.dmp", true }, { "eolaruhagen__083125-14875-01.dmp", true },
+		{ "nhdell__033124-5078-01.dmp", true },   { "ojusha__100623-6156-01.dmp", true },
+		{ "rizintb__triage_x64.dmp", true },      { "proxyrule__011620-8250-01.dmp", false },
+	};
+	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
+		char path[4300];
+		snprintf(path, sizeof(path), "%s/dumps/kernel/%s", shared, dumps[i].dump);
+		struct stat st;
+		if (stat(path, &st)) {
+			printf("# %s: not in ../shared\n", dumps[i].dump);
+			continue;
+		}
+		struct bc_target *t = open_with_vergilius(path);
+		REQUIRE(t);
+		struct bc_symtab *tab;
+		const char *note;
+		struct bc_error *err = bc_target_vergilius_kernel(t, &tab, &note);
+		printf("# %s: %s\n", dumps[i].dump, note);
+		CHECK_EQ(err == NULL, dumps[i].taken);
+		bc_error_destroy(err);
+		if (dumps[i].taken) {
+			CHECK_CONTAINS(note, "vergilius 10.0.19041.264-x64: 30 KDDEBUGGER_DATA64 "
+					     "offsets and sizes agree");
+		} else {
+			CHECK_CONTAINS(note, "vergilius 10.0.19041.264-x64: build 19041, the dump's is "
+					     "17763");
+		}
+		bc_target_close(t);
+	}
+}
+
+TEST(eolaruhagen_thread_as_windbg_shows_it)
+{
+	NEED_SHARED();
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/dumps/kernel/eolaruhagen__083125-14875-01.dmp", shared);
+	struct stat st;
+	if (stat(path, &st))
+		SKIP("skipped: ../shared/dumps/kernel/eolaruhagen__083125-14875-01.dmp not found");
+	struct bc_target *t = open_with_vergilius(path);
+	REQUIRE(t);
+	// eolaruhagen__083125-14875-01.dmp.windbg-thread.txt:
+	//   THREAD ffffd20bfc13c080  Cid 0cac.11b8  Teb: 0000007d48790000
+	//     Win32Thread: ffffd20bfcfe25f0 RUNNING on processor 0
+	//   Owning Process ffffd20bfc53e080  Image: notmyfault64.e
+	//   Wait Start TickCount 31683, Context Switch Count 2419
+	//   Win32 Start Address 0x00007ff727f74848, Priority 12  BasePriority 8
+	struct bc_thread_info ti;
+	REQUIRE_OK(bc_target_thread_info(t, 0xffffd20bfc13c080ull, &ti));
+	CHECK(ti.has_cid && ti.has_win32_thread && ti.has_wait_time && ti.has_context_switches);
+	CHECK(ti.has_priority && ti.has_base_priority && ti.has_win32_start && ti.has_image);
+	CHECK_EQ(ti.pid, 0xcac);
+	CHECK_EQ(ti.tid, 0x11b8);
+	CHECK_EQ(ti.teb, 0x7d48790000ull);
+	CHECK_EQ(ti.win32_thread, 0xffffd20bfcfe25f0ull);
+	CHECK_EQ(ti.process, 0xffffd20bfc53e080ull);
+	CHECK_EQ(ti.state, 2);  // RUNNING
+	CHECK_EQ(ti.wait_time, 31683);
+	CHECK_EQ(ti.context_switches, 2419);
+	CHECK_EQ(ti.win32_start, 0x7ff727f74848ull);
+	CHECK_EQ(ti.priority, 12);
+	CHECK_EQ(ti.base_priority, 8);
+	CHECK_STR(ti.image, "notmyfault64.e");
+	struct bc_kfield f;
+	REQUIRE_OK(bc_kernel_field(t, "_ETHREAD", "Cid", &f));
+	CHECK_EQ(f.source, BC_LAYOUT_VERGILIUS);
+	bc_target_close(t);
 }
 
 TEST_MAIN()
