@@ -44,12 +44,7 @@ static char shared[4096];
 
 static bool have_shared(void)
 {
-	const char *env = getenv("BC_SHARED_DIR");
-	snprintf(shared, sizeof(shared), "%s", env ? env : "../shared");
-	char probe[4200];
-	snprintf(probe, sizeof(probe), "%s/symbols/vergilius", shared);
-	struct stat st;
-	return stat(probe, &st) == 0;
+	return bc_test_find_shared(shared, sizeof(shared), "symbols/vergilius");
 }
 
 #define NEED_SHARED()                                                             \
