@@ -50,7 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bc_error_destroy(bc_target_blobs(t, &blobs, &blob_count));
 	const struct bc_dump_blob *smbios_blob = bc_target_find_blob(t, &bc_tag_smbios);
 	struct bc_smbios *smbios;
-	if (smbios_blob && !bc_smbios_parse(smbios_blob->data, smbios_blob->size, &smbios)) {
+	struct bc_error *smbios_err = smbios_blob ? bc_smbios_parse(smbios_blob->data,
+								     smbios_blob->size, &smbios)
+						  : &bc_not_found;
+	bc_error_destroy(smbios_err);
+	if (!smbios_err) {
 		struct bc_machine_id id;
 		bc_smbios_machine_id(smbios, &id);
 		bc_smbios_free(smbios);

@@ -21,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data + 1, n);
 	if (data[0] % 2 == 0) {
 		struct bc_smbios *s;
-		if (!bc_smbios_parse(copy, n, &s)) {
+		struct bc_error *err = bc_smbios_parse(copy, n, &s);
+		bc_error_destroy(err);
+		if (!err) {
 			struct bc_machine_id id;
 			bc_smbios_machine_id(s, &id);
 			for (size_t i = 0; i < s->count; i++)
@@ -32,7 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		struct bc_registry_value *v;
 		size_t count;
-		if (!bc_registry_values_parse(copy, n, &v, &count, NULL)) {
+		struct bc_error *err = bc_registry_values_parse(copy, n, &v, &count, NULL);
+		bc_error_destroy(err);
+		if (!err) {
 			for (size_t i = 0; i < count; i++)
 				free(bc_registry_string(&v[i]));
 			bc_registry_values_free(v, count);
