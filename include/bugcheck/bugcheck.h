@@ -21,6 +21,7 @@
 #include "bugcheck/sympath.h"
 #include "bugcheck/symtab.h"
 #include "bugcheck/sysinfo.h"
+#include "bugcheck/triage.h"
 #include "bugcheck/target.h"
 
 #endif
