@@ -44,6 +44,8 @@ const struct bc_command bc_commands[] = {
 	  "the page-table entries that map a virtual address, level by level" },
 	{ "!verifier", false, cmd_verifier, "!verifier",
 	  "Driver Verifier: whether it is on, its enabled checks, counters and verified drivers" },
+	{ "!owner", false, cmd_owner, "!owner MODULE[!FUNCTION]",
+	  "who the triage rules (bugcheck's, then --triage FILE's) say owns a frame there" },
 	{ "!vm", false, cmd_vm, "!vm",
 	  "virtual memory use: physical, available and modified pages, commit charge and limit" },
 	{ "!sysinfo", false, cmd_sysinfo, "!sysinfo machineid | smbios | cpuinfo",

@@ -4,6 +4,7 @@
 //   bugcheck DUMP -c "cmd; cmd"    run WinDbg-syntax commands and exit
 //   bugcheck DUMP                  on a terminal with no -c: the interactive kd> prompt
 //   bugcheck --json DUMP           the same facts as one JSON document
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +31,38 @@ static void usage(FILE *o)
 	      "      --types DIR       Vergilius Project kernel layouts (*.yml[.xz]): kernel\n"
 	      "                        structures of a kernel with no PDB or ISF table\n"
 	      "                        (docs/SYMBOLS.md)\n"
+	      "      --triage FILE     triage.ini rules (Module[!Function]=Owner) read after\n"
+	      "                        bugcheck's own; see !owner and docs/COMMANDS.md\n"
 	      "      --base ADDR       for an image or symbol file: where to map it (hex)\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         program version\n\n"
 	      "With no -c on a terminal, bugcheck opens an interactive kd> prompt;\n"
 	      "type .help there for the commands.\n", o);
+}
+
+// bugcheck's default triage rules, then the user's file (at most 1 MiB).
+static struct bc_error *load_triage_rules(const char *file, struct bc_triage_rules **ret)
+{
+	struct bc_error *err = bc_triage_rules_default(ret);
+	if (err || !file)
+		return err;
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return bc_error_create(BC_ERR_IO, "%s: cannot open the triage rules (%s)", file,
+				       strerror(errno));
+	enum { MAX_TRIAGE_FILE = 1 << 20 };
+	char *text = malloc(MAX_TRIAGE_FILE);
+	size_t n = text ? fread(text, 1, MAX_TRIAGE_FILE, f) : 0;
+	bool too_big = text && n == MAX_TRIAGE_FILE && fgetc(f) != EOF;
+	fclose(f);
+	if (!text)
+		return &bc_enomem;
+	if (too_big)
+		err = bc_error_create(BC_ERR_FORMAT, "%s: triage rules larger than 1 MiB", file);
+	else
+		err = bc_triage_rules_add(*ret, text, n, file);
+	free(text);
+	return err;
 }
 
 enum input_kind { INPUT_DUMP, INPUT_IMAGE, INPUT_SYMBOLS };
@@ -105,10 +133,11 @@ int main(int argc, char **argv)
 		{ "cache", required_argument, NULL, 'C' },
 		{ "base", required_argument, NULL, 'B' },
 		{ "types", required_argument, NULL, 'T' },
+		{ "triage", required_argument, NULL, 'R' },
 		{ 0 },
 	};
 	const char *commands = NULL, *sympath = getenv("_NT_SYMBOL_PATH"), *cache = NULL;
-	const char *types_dir = NULL;
+	const char *types_dir = NULL, *triage_file = NULL;
 	bool json = false, quiet = false, online = false;
 	uint64_t base = 0;
 	int opt;
@@ -121,6 +150,7 @@ int main(int argc, char **argv)
 		case 'O': online = true; break;
 		case 'C': cache = optarg; break;
 		case 'T': types_dir = optarg; break;
+		case 'R': triage_file = optarg; break;
 		case 'B': {
 			char *end;
 			base = strtoull(optarg, &end, 16);
@@ -141,7 +171,14 @@ int main(int argc, char **argv)
 	}
 	const char *path = argv[optind];
 	struct bc_session s = { .out = stdout };
-	struct bc_error *err;
+	struct bc_error *err = load_triage_rules(triage_file, &s.triage);
+	if (err) {
+		fputs("bugcheck: ", stderr);
+		bc_put_escaped(stderr, err->message, 0);
+		fputc('\n', stderr);
+		bc_error_destroy(err);
+		return 2;
+	}
 	switch (input_kind(path)) {
 	case INPUT_IMAGE: err = bc_target_open_image(path, base, &s.target); break;
 	case INPUT_SYMBOLS: err = bc_target_open_symbols(path, base, &s.target); break;
@@ -194,5 +231,6 @@ int main(int argc, char **argv)
 			status = bc_repl(&s);
 	}
 	bc_target_close(s.target);
+	bc_triage_rules_free(s.triage);
 	return status ? 1 : 0;
 }

@@ -26,6 +26,7 @@ struct bc_session {
 	uint64_t next_unassemble;
 	bool has_next_unassemble;
 	struct bc_symbol_options symbol_options;  ///< from -y/_NT_SYMBOL_PATH, --online; .sympath changes the path
+	struct bc_triage_rules *triage;  ///< the default triage rules plus --triage FILE's
 	bool quit;                  ///< set by q / qq
 	char prompt[32];            ///< "0: kd> ", for the interactive prompt
 };

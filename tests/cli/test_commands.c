@@ -1648,6 +1648,48 @@ TEST(thread_with_a_vergilius_layout_matches_windbg)
 	free(out);
 }
 
+// !owner over the rules: a user's --triage file is read after ours and
+// replaces or adds owners; a bad file stops the program with its line.
+TEST(owner_with_a_user_triage_file)
+{
+	char rules[] = "/tmp/bc_test_triage_XXXXXX";
+	int fd = mkstemp(rules);
+	REQUIRE(fd >= 0);
+	static const char text[] = "; my team\niaStor=IntelRST\nnt!KiIpi*=maybe_Kernel\n";
+	REQUIRE(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	char options[200], dump[] = "/tmp/bc_test_commands_XXXXXX";
+	snprintf(options, sizeof(options), "--triage '%s'", rules);
+	fd = mkstemp(dump);
+	REQUIRE(fd >= 0);
+	close(fd);
+	struct bc_fixture_spec spec = { 0 };
+	REQUIRE_OK(bc_fixture_write_file(&spec, NULL, dump));
+	char *out = run_cli_with(options, dump, "!owner iaStor!Foo; !owner nt!KiIpiSendRequest; "
+				 "!owner nt!KeBugCheckEx", NULL);
+	REQUIRE(out);
+	char want[512];
+	snprintf(want, sizeof(want), "Followup:     IntelRST\n(rule iaStor, line 2 of %s)\n",
+		 rules);
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, "Followup:     maybe_Kernel\n");
+	CHECK_CONTAINS(out, "Followup:     ignore\n(rule nt!KeBugCheck*, line ");
+	free(out);
+	FILE *f = fopen(rules, "w");
+	REQUIRE(f);
+	fputs("iaStor=IntelRST\nno equals sign\n", f);
+	fclose(f);
+	int status;
+	out = run_cli_with(options, dump, "!owner x", &status);
+	REQUIRE(out);
+	CHECK(status != 0);
+	snprintf(want, sizeof(want), "%s line 2: no '='", rules);
+	CHECK_CONTAINS(out, want);
+	free(out);
+	unlink(rules);
+	unlink(dump);
+}
+
 // !verifier: the writer (laid out from a real ISF table) sets
 // MmVerifierData.Level to 0x9bb, the level of WinDbg's documented example,
 // and puts two drivers on VfSuspectDriversList; the real small dumps
