@@ -1561,6 +1561,19 @@ TEST(ipi_double_fault_scenario)
 	}
 }
 
+// The Vergilius layout @name (.yml.xz) of ../shared in @layout, and the
+// reader's option naming their directory in @options; false when absent.
+static bool vergilius_layout(const char *name, char *layout, size_t layout_size, char *options,
+			     size_t options_size)
+{
+	const char *shared = getenv("BC_SHARED_DIR");
+	if (!shared)
+		shared = "../shared";
+	snprintf(layout, layout_size, "%s/symbols/vergilius/%s.yml.xz", shared, name);
+	snprintf(options, options_size, "--types '%s/symbols/vergilius'", shared);
+	return access(layout, R_OK) == 0;
+}
+
 // The same scenario on a 32-bit kernel: x86 PAE build 7601, full and bitmap
 // dumps laid out from the real Windows 7 SP1 x86 layout of the Vergilius
 // Project (tests/fixtures/gen/mkdump_vergilius.c), read back with that
@@ -1570,14 +1583,10 @@ TEST(ipi_double_fault_scenario)
 TEST(x86_freeze_scenario_from_a_vergilius_layout)
 {
 	NEED_DUMPS();
-	const char *shared = getenv("BC_SHARED_DIR");
 	char layout[4300], options[4400];
-	snprintf(layout, sizeof(layout), "%s/symbols/vergilius/6.1.7601.17514-x86.yml.xz",
-		 shared ? shared : "../shared");
-	if (access(layout, R_OK))
+	if (!vergilius_layout("6.1.7601.17514-x86", layout, sizeof(layout), options,
+			      sizeof(options)))
 		SKIP("skipped: ../shared/symbols/vergilius not found");
-	snprintf(options, sizeof(options), "--types '%s/symbols/vergilius'",
-		 shared ? shared : "../shared");
 	static const enum bc_fixture_format formats[] = { BC_FIXTURE_FULL,
 							   BC_FIXTURE_BITMAP_KERNEL };
 	for (size_t f = 0; f < sizeof(formats) / sizeof(*formats); f++) {
@@ -1624,14 +1633,10 @@ TEST(x86_freeze_scenario_from_a_vergilius_layout)
 TEST(thread_with_a_vergilius_layout_matches_windbg)
 {
 	NEED_DUMPS();
-	const char *shared = getenv("BC_SHARED_DIR");
-	char options[4400], probe[4400];
-	snprintf(probe, sizeof(probe), "%s/symbols/vergilius/10.0.19041.264-x64.yml.xz",
-		 shared ? shared : "../shared");
-	if (access(probe, R_OK))
+	char options[4400], layout[4300];
+	if (!vergilius_layout("10.0.19041.264-x64", layout, sizeof(layout), options,
+			      sizeof(options)))
 		SKIP("skipped: ../shared/symbols/vergilius not found");
-	snprintf(options, sizeof(options), "--types '%s/symbols/vergilius'",
-		 shared ? shared : "../shared");
 	char *out = run_cli_with(options, dump_path("eolaruhagen__083125-14875-01.dmp"), "!thread",
 				 NULL);
 	REQUIRE(out);
