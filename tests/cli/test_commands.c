@@ -8,6 +8,7 @@
 // and the context the fixture writer stored. Nothing is taken from
 // bugcheck's own output.
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -61,6 +62,21 @@ static bool isf_table(char *buf, size_t size)
 	snprintf(buf, size, "%s/symbols/isf/ntkrnlmp.pdb/5278AFF86C341677D7D7835C85B7B844-1.json.xz",
 		 shared ? shared : "../shared");
 	return access(buf, R_OK) == 0;
+}
+
+#define TEMP_DUMP "/tmp/bc_test_commands_XXXXXX"
+
+// Writes the dump @spec describes to a new temporary file whose name goes
+// to @path (sizeof(TEMP_DUMP) bytes); the caller unlinks it.
+static struct bc_error *write_temp_dump(const struct bc_fixture_spec *spec,
+					struct bc_fixture_expect *ex, char *path)
+{
+	memcpy(path, TEMP_DUMP, sizeof(TEMP_DUMP));
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return bc_error_io(errno, "%s: cannot create a temporary dump", path);
+	close(fd);
+	return bc_fixture_write_file(spec, ex, path);
 }
 
 // Appends @s to @cmd quoted for sh: '...' with ' as '\''.
@@ -664,11 +680,8 @@ TEST(processors_switch_and_list)
 {
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
 	struct bc_fixture_expect ex;
-	char path[] = "/tmp/bc_test_commands_XXXXXX";
-	int fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	close(fd);
-	REQUIRE_OK(bc_fixture_write_file(&spec, &ex, path));
+	char path[sizeof(TEMP_DUMP)];
+	REQUIRE_OK(write_temp_dump(&spec, &ex, path));
 	int status;
 	char *out = run_cli(path, "!running; !prcb 1; ~1s; r rip; ~9s", &status);
 	unlink(path);
@@ -702,11 +715,8 @@ TEST(pte_shows_the_mapping_the_writer_made)
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
-	char path[] = "/tmp/bc_test_commands_XXXXXX";
-	int fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	close(fd);
-	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+	char path[sizeof(TEMP_DUMP)];
+	REQUIRE_OK(write_temp_dump(&spec, ex, path));
 	const struct bc_fixture_mapping *small = NULL, *large = NULL;
 	for (size_t i = 0; i < ex->mapping_count; i++) {
 		if (ex->mappings[i].page_size == 0x1000 && !small)
@@ -749,11 +759,8 @@ TEST(r_and_dd_x86_fixture)
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,
 					.machine = BC_FIXTURE_X86_PAE };
 	struct bc_fixture_expect ex;
-	char path[] = "/tmp/bc_test_commands_XXXXXX";
-	int fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	close(fd);
-	REQUIRE_OK(bc_fixture_write_file(&spec, &ex, path));
+	char path[sizeof(TEMP_DUMP)];
+	REQUIRE_OK(write_temp_dump(&spec, &ex, path));
 	int status;
 	char *out = run_cli(path, "r; dd esp L2; ? esp; r eip; dps esp L1", &status);
 	unlink(path);
@@ -1294,11 +1301,8 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL, .isf_table = table };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
-	char path[] = "/tmp/bc_test_commands_XXXXXX";
-	int fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	close(fd);
-	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+	char path[sizeof(TEMP_DUMP)];
+	REQUIRE_OK(write_temp_dump(&spec, ex, path));
 	char cmds[600];
 	snprintf(cmds, sizeof(cmds),
 		 "!irql 0; !irql 1; !irql 2; !irql 3; !irql 4; !irql 5; !irql 6; "
@@ -1471,11 +1475,8 @@ TEST(ipi_double_fault_scenario)
 		bc_fixture_ipi_double_fault(&spec, table);
 		struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 		REQUIRE(ex);
-		char path[] = "/tmp/bc_test_commands_XXXXXX";
-		int fd = mkstemp(path);
-		REQUIRE(fd >= 0);
-		close(fd);
-		REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+		char path[sizeof(TEMP_DUMP)];
+		REQUIRE_OK(write_temp_dump(&spec, ex, path));
 		CHECK(ex->current_processor == 4 && ex->processors == 8);
 		REQUIRE(ex->chain_count > 4 && ex->chain[2].trap_frame && ex->frozen_chain_count);
 		char cmds[240], t[20];
@@ -1594,11 +1595,8 @@ TEST(x86_freeze_scenario_from_a_vergilius_layout)
 		bc_fixture_x86_freeze(&spec, layout);
 		struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 		REQUIRE(ex);
-		char path[] = "/tmp/bc_test_commands_XXXXXX";
-		int fd = mkstemp(path);
-		REQUIRE(fd >= 0);
-		close(fd);
-		REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+		char path[sizeof(TEMP_DUMP)];
+		REQUIRE_OK(write_temp_dump(&spec, ex, path));
 		REQUIRE(ex->pointer_size == 4 && ex->current_processor == 4 && ex->has_ipi_frozen);
 		REQUIRE(ex->chain_count == 6 && ex->frozen_chain_count > 2);
 		char *out = run_cli_with(options, path, "!ipi; !running; !irql; ~; ~4s; k; ~0s; k",
@@ -1663,13 +1661,10 @@ TEST(owner_with_a_user_triage_file)
 	static const char text[] = "; my team\niaStor=IntelRST\nnt!KiIpi*=maybe_Kernel\n";
 	REQUIRE(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	char options[200], dump[] = "/tmp/bc_test_commands_XXXXXX";
+	char options[200], dump[sizeof(TEMP_DUMP)];
 	snprintf(options, sizeof(options), "--triage '%s'", rules);
-	fd = mkstemp(dump);
-	REQUIRE(fd >= 0);
-	close(fd);
 	struct bc_fixture_spec spec = { 0 };
-	REQUIRE_OK(bc_fixture_write_file(&spec, NULL, dump));
+	REQUIRE_OK(write_temp_dump(&spec, NULL, dump));
 	char *out = run_cli_with(options, dump, "!owner iaStor!Foo; !owner nt!KiIpiSendRequest; "
 				 "!owner nt!KeBugCheckEx", NULL);
 	REQUIRE(out);
@@ -1712,11 +1707,8 @@ TEST(verifier_flags_and_drivers)
 					.verified_driver_count = 2 };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
-	char path[] = "/tmp/bc_test_commands_XXXXXX";
-	int fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	close(fd);
-	REQUIRE_OK(bc_fixture_write_file(&spec, ex, path));
+	char path[sizeof(TEMP_DUMP)];
+	REQUIRE_OK(write_temp_dump(&spec, ex, path));
 	char *out = run_cli_with(options, path, "!verifier", NULL);
 	unlink(path);
 	REQUIRE(out);
