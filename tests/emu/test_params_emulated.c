@@ -165,17 +165,7 @@ static char *run_cli(const char *dump, const char *sympath, const char *commands
 	snprintf(cmd, sizeof(cmd), "_NT_SYMBOL_PATH= '%s' -q %s%s%s '%s' %s%s%s 2>&1", exe,
 		 *sympath ? "-y '" : "", sympath, *sympath ? "'" : "", dump,
 		 *commands ? "-c '" : "--json", commands, *commands ? "'" : "");
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, len = 0, n;
-	char *out = malloc(cap);
-	while (out && len + 1 < cap && (n = fread(out + len, 1, cap - len - 1, f)) > 0)
-		len += n;
-	pclose(f);
-	if (out)
-		out[len] = 0;
-	return out;
+	return bc_test_command_output(cmd);
 }
 
 // A pointer as kp shows it: 0xfffff805`12345678 (x64), 0x8f345678 (x86).

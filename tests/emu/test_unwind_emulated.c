@@ -451,17 +451,7 @@ static char *run_cli(const char *dump, const char *commands)
 		snprintf(cmd, sizeof(cmd), "'%s' -q '%s' -c '%s' 2>&1", exe, dump, commands);
 	else
 		snprintf(cmd, sizeof(cmd), "'%s' --json '%s' 2>&1", exe, dump);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	size_t cap = 1 << 16, len = 0, n;
-	char *out = malloc(cap);
-	while (out && len + 1 < cap && (n = fread(out + len, 1, cap - len - 1, p)) > 0)
-		len += n;
-	pclose(p);
-	if (out)
-		out[len] = 0;
-	return out;
+	return bc_test_command_output(cmd);
 }
 
 // WinDbg's address form for 64-bit values: fffff805`17fefe70.
