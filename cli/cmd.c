@@ -81,8 +81,9 @@ const struct bc_command bc_commands[] = {
 	  "the nearest symbols before and after an address" },
 	{ "dt", false, cmd_dt, "dt [-r[N]] [MODULE!]TYPE [ADDRESS]",
 	  "a type's layout, or memory shown as that type (needs PDB or ISF types)" },
-	{ "!analyze", false, cmd_analyze, "!analyze -show CODE [P1 [P2 [P3 [P4]]]]",
-	  "what a bug check code and its parameters mean (the rest of !analyze: not yet)" },
+	{ "!analyze", false, cmd_analyze, "!analyze [-v] | !analyze -show CODE [P1 [P2 [P3 [P4]]]]",
+	  "the verdict: failing stack, blamed module, bucket, evidence and advice (-v: all of "
+	  "WinDbg's fields and ours); -show: what a bug check code and its parameters mean" },
 	{ "!lmi", false, cmd_lmi, "!lmi MODULE",
 	  "a module's image headers, CodeView record (the PDB it wants) and symbol state" },
 	{ ".help", false, cmd_help, ".help", "list commands" },

@@ -55,6 +55,16 @@ const char *bc_cmd_irql_name(enum bc_machine machine, uint64_t irql);
 void bc_cmd_print_context(struct bc_session *s, bool trap_frame);
 /** Runs the stack command @cmd ("k", "kv") from @start, leaving the session's context as it was. */
 int bc_cmd_stack_from(struct bc_session *s, const struct bc_context *start, const char *cmd);
+struct bc_bugcheck_kb;
+/** "NAME (code)", the explanation, "Arguments:" and the four ArgN lines, as !analyze -v opens. */
+struct bc_error *bc_cmd_print_bugcheck_explained(struct bc_session *s,
+						 const struct bc_bugcheck_kb *kb, uint32_t code,
+						 const uint64_t *params);
+/** !analyze -show's work, after the option: @rest holds CODE [P1..P4]. */
+int bc_cmd_analyze_show(struct bc_session *s, const char *cmd, const char *rest);
+struct bc_stack_frame;
+/** One frame in kb's layout (Child-SP, RetAddr, four arguments, call site), as STACK_TEXT shows it. */
+void bc_cmd_print_stack_text_line(struct bc_session *s, const struct bc_stack_frame *frame);
 /** "NOTE: why" on a line of its own when @note is not empty (list walks that stopped early). */
 void bc_cmd_print_note(struct bc_session *s, const char *note);
 

@@ -1,8 +1,8 @@
 // !analyze -show CODE [P1 [P2 [P3 [P4]]]]: what a bug check means, in the
 // layout of the head of WinDbg's !analyze -v ("NAME (code)", the explanation,
 // "Arguments:", "ArgN: value, meaning"). The meanings come from the library's
-// knowledge base (bugcheck/bugcheck_kb.h), which the full !analyze will share;
-// other !analyze forms are not implemented yet and say so.
+// knowledge base (bugcheck/bugcheck_kb.h); !analyze -v (cmd_analyze.c) prints
+// the same head through bc_cmd_print_bugcheck_explained().
 #include <inttypes.h>
 #include <string.h>
 
@@ -50,7 +50,7 @@ static void print_arg(struct bc_session *s, unsigned index, uint64_t value,
 	}
 }
 
-static int show(struct bc_session *s, const char *cmd, const char *rest)
+int bc_cmd_analyze_show(struct bc_session *s, const char *cmd, const char *rest)
 {
 	uint64_t values[5] = { 0 };
 	char word[256];
@@ -90,26 +90,25 @@ static int show(struct bc_session *s, const char *cmd, const char *rest)
 		bc_cmd_print_error(s, cmd, err);
 		return 1;
 	}
-	struct bc_bugcheck_info info;
-	err = bc_bugcheck_kb_lookup(kb, (uint32_t)values[0], values + 1, &info);
+	err = bc_cmd_print_bugcheck_explained(s, kb, (uint32_t)values[0], values + 1);
+	bc_bugcheck_kb_close(kb);
 	if (err) {
 		bc_cmd_print_error(s, cmd, err);
-		bc_bugcheck_kb_close(kb);
 		return 1;
 	}
-	fprintf(s->out, "%s (%" PRIx32 ")\n%s\nArguments:\n", info.name, info.code, info.explanation);
-	for (unsigned i = 0; i < 4; i++)
-		print_arg(s, i, values[i + 1], &info.args[i]);
-	bc_bugcheck_kb_close(kb);
 	return 0;
 }
 
-int cmd_analyze(struct bc_session *s, const char *cmd, const char *args)
+struct bc_error *bc_cmd_print_bugcheck_explained(struct bc_session *s,
+						 const struct bc_bugcheck_kb *kb, uint32_t code,
+						 const uint64_t *params)
 {
-	const char *rest = args;
-	char option[32];
-	if (next_word(&rest, option, sizeof(option)) && !strcmp(option, "-show"))
-		return show(s, cmd, rest);
-	fprintf(s->out, "%s: only -show CODE [P1 [P2 [P3 [P4]]]] is implemented yet\n", cmd);
-	return 1;
+	struct bc_bugcheck_info info;
+	struct bc_error *err = bc_bugcheck_kb_lookup(kb, code, params, &info);
+	if (err)
+		return err;
+	fprintf(s->out, "%s (%" PRIx32 ")\n%s\nArguments:\n", info.name, info.code, info.explanation);
+	for (unsigned i = 0; i < 4; i++)
+		print_arg(s, i, params[i], &info.args[i]);
+	return NULL;
 }

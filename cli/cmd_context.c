@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bugcheck/analysis.h"
 #include "bugcheck/stack.h"
 #include "cmd.h"
 #include "cmd_expr.h"
@@ -38,18 +39,8 @@ int cmd_cxr(struct bc_session *s, const char *cmd, const char *args)
 		bc_cmd_print_error(s, cmd, err);
 		return 1;
 	}
-	enum bc_machine machine = bc_target_info(s->target)->machine;
-	size_t size = bc_context_raw_size(machine);
-	uint8_t *raw = size ? malloc(size) : NULL;
-	if (!raw) {
-		fprintf(s->out, "%s: no CONTEXT layout for this machine\n", cmd);
-		return 1;
-	}
-	err = bc_target_read(s->target, address, raw, size);
 	struct bc_context ctx;
-	if (!err)
-		err = bc_context_decode(machine, raw, size, &ctx);
-	free(raw);
+	err = bc_target_read_context_record(s->target, address, &ctx);
 	if (err) {
 		bc_cmd_print_error(s, cmd, err);
 		return 1;

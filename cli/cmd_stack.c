@@ -464,6 +464,14 @@ int cmd_frame(struct bc_session *s, const char *cmd, const char *args)
 	return 0;
 }
 
+void bc_cmd_print_stack_text_line(struct bc_session *s, const struct bc_stack_frame *frame)
+{
+	struct bc_stack one = { .frames = (struct bc_stack_frame *)frame, .count = 1 };
+	struct k_options o = { .args = true };
+	print_frame(s, &one, 0, s->context.machine == BC_MACHINE_X86 ||
+			       bc_target_info(s->target)->machine == BC_MACHINE_X86, &o);
+}
+
 int bc_cmd_stack_from(struct bc_session *s, const struct bc_context *start, const char *cmd)
 {
 	struct bc_context saved = s->context;

@@ -1,0 +1,403 @@
+// The evidence for a verdict, how sure it is, the verdict in one sentence
+// and what to do next: what an expert would write under WinDbg's fields.
+//
+// Each fact is checked against the dump, never assumed from the bug check:
+// the faulting instruction's module, parameters that point into images, how
+// the blamed frame was found, Driver Verifier's state, the image's age, the
+// other processors' IPI state, and pointers one bit away from valid ones.
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "analysis/analysis_private.h"
+#include "bugcheck/kobj.h"
+#include "bugcheck/pe.h"
+#include "bugcheck/symbols.h"
+
+BC_PUBLIC const char *bc_confidence_name(enum bc_confidence confidence)
+{
+	switch (confidence) {
+	case BC_CONFIDENCE_HIGH: return "high";
+	case BC_CONFIDENCE_MEDIUM: return "medium";
+	case BC_CONFIDENCE_LOW: break;
+	}
+	return "low";
+}
+
+BC_PUBLIC const char *bc_evidence_kind_name(enum bc_evidence_kind kind)
+{
+	switch (kind) {
+	case BC_EVIDENCE_FAULT_IN_MODULE: return "fault";
+	case BC_EVIDENCE_PARAMETER: return "parameter";
+	case BC_EVIDENCE_FRAME: return "frame";
+	case BC_EVIDENCE_SCAN_ONLY: return "scan";
+	case BC_EVIDENCE_VERIFIER: return "verifier";
+	case BC_EVIDENCE_IMAGE_AGE: return "image_age";
+	case BC_EVIDENCE_KNOWN_PROBLEM: return "known_problem";
+	case BC_EVIDENCE_PROCESSORS: return "processors";
+	case BC_EVIDENCE_HARDWARE: return "hardware";
+	case BC_EVIDENCE_BUGCHECK: return "bugcheck";
+	}
+	return "other";
+}
+
+// snprintf for sentences, where cutting a long name short is acceptable.
+static void format_into(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void format_into(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+// The year Windows builds were released, to date an OS against its drivers.
+static unsigned build_year(uint32_t build)
+{
+	static const struct {
+		uint32_t build;
+		unsigned year;
+	} years[] = {
+		{ 2600, 2001 },  { 3790, 2003 },  { 6000, 2006 },  { 6001, 2008 },  { 7600, 2009 },
+		{ 7601, 2011 },  { 9200, 2012 },  { 9600, 2013 },  { 10240, 2015 }, { 10586, 2015 },
+		{ 14393, 2016 }, { 15063, 2017 }, { 16299, 2017 }, { 17134, 2018 }, { 17763, 2018 },
+		{ 18362, 2019 }, { 18363, 2019 }, { 19041, 2020 }, { 19042, 2020 }, { 19043, 2021 },
+		{ 19044, 2021 }, { 19045, 2022 }, { 20348, 2021 }, { 22000, 2021 }, { 22621, 2022 },
+		{ 22631, 2023 }, { 26100, 2024 },
+	};
+	unsigned year = 0;
+	for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++)
+		if (years[i].build <= build)
+			year = years[i].year;
+	return year;
+}
+
+static bool stack_has(const struct bc_analysis *a, const char *prefix);
+
+// The UTC date of a PE timestamp.
+static void timestamp_date(uint32_t timestamp, struct tm *tm)
+{
+	time_t t = (time_t)timestamp;
+	gmtime_r(&t, tm);
+}
+
+// The module and "module+0xoff"/"module!sym+0xoff" of @address; NULL when no module covers it.
+static const struct bc_module *where(struct bc_target *target, uint64_t address, char *label,
+				     size_t size)
+{
+	struct bc_address_symbol as;
+	bc_target_describe_address(target, address, &as);
+	if (!as.module)
+		return NULL;
+	bc_target_format_address(target, address, label, size);
+	return as.module;
+}
+
+static bool is_blamed_module(const struct bc_analysis *a, const struct bc_module *m)
+{
+	return a->blamed < a->frame_count && a->frames[a->blamed].has_module &&
+	       !strcasecmp(m->name, a->frames[a->blamed].image);
+}
+
+static bool fault_and_parameters(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+				 struct bc_analysis *a)
+{
+	bool confirms = false;
+	char label[320];
+	if (a->has_faulting_ip) {
+		const struct bc_module *m = where(target, a->faulting_ip, label, sizeof(label));
+		if (m && is_blamed_module(a, m)) {
+			confirms = true;
+			bc_analysis_evidence(a, BC_EVIDENCE_FAULT_IN_MODULE,
+					     "the faulting instruction %#" PRIx64 " (%s) lies in %s",
+					     a->faulting_ip, label, m->name);
+		} else if (m) {
+			bc_analysis_evidence(a, BC_EVIDENCE_FAULT_IN_MODULE,
+					     "the faulting instruction %#" PRIx64 " (%s) lies in %s%s",
+					     a->faulting_ip, label, m->name,
+					     a->blamed < a->frame_count
+						     ? ", which the triage rules pass over or rank lower"
+						     : "");
+		} else {
+			bc_analysis_evidence(a, BC_EVIDENCE_FAULT_IN_MODULE,
+					     "the faulting instruction %#" PRIx64 " lies in no loaded module",
+					     a->faulting_ip);
+		}
+	}
+	struct bc_bugcheck_info info;
+	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &info) : NULL;
+	if (!kb || err) {
+		bc_error_destroy(err);
+		return confirms;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		enum bc_bugcheck_arg_kind kind = info.args[i].kind;
+		if (kind != BC_BUGCHECK_ARG_ADDRESS && kind != BC_BUGCHECK_ARG_POINTER &&
+		    kind != BC_BUGCHECK_ARG_UNKNOWN)
+			continue;
+		if (a->has_faulting_ip && a->params[i] == a->faulting_ip)
+			continue;  // already told
+		const struct bc_module *m = where(target, a->params[i], label, sizeof(label));
+		if (!m)
+			continue;
+		if (is_blamed_module(a, m))
+			confirms = true;
+		bc_analysis_evidence(a, BC_EVIDENCE_PARAMETER, "Arg%u (%s) points into %s: %s",
+				     i + 1, info.args[i].text[0] ? info.args[i].text : "undocumented",
+				     m->name, label);
+	}
+	return confirms;
+}
+
+static void bugcheck_meaning(const struct bc_bugcheck_kb *kb, struct bc_analysis *a)
+{
+	struct bc_bugcheck_info info;
+	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &info) : NULL;
+	if (!kb || err) {
+		bc_error_destroy(err);
+		return;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		if (info.args[i].kind == BC_BUGCHECK_ARG_CODE && info.args[i].value_label)
+			bc_analysis_evidence(a, BC_EVIDENCE_BUGCHECK, "%s (%#" PRIx32 ") with Arg%u = %#" PRIx64
+					     ": %s", info.name, a->code, i + 1, a->params[i],
+					     info.args[i].value_label);
+}
+
+static void blamed_frame(struct bc_analysis *a)
+{
+	if (a->blamed >= a->frame_count) {
+		bc_analysis_evidence(a, BC_EVIDENCE_FRAME,
+				     a->frame_count ? "no frame of the failing stack has an owner under the "
+						      "triage rules"
+						    : "there is no failing stack to judge");
+		return;
+	}
+	const struct bc_analysis_frame *f = &a->frames[a->blamed];
+	size_t passed = a->blamed;
+	char rule[300] = "no rule";
+	if (f->rule[0])
+		format_into(rule, sizeof(rule), "rule %s=%s%s (%s line %u)", f->rule,
+			 f->match.verdict == BC_TRIAGE_MAYBE ? "maybe_" : f->match.verdict == BC_TRIAGE_LAST
+			 ? "last_" : "", f->owner, f->rule_source, f->match.line);
+	bc_analysis_evidence(a, BC_EVIDENCE_FRAME,
+			     "frame %zu (%s) is the first the triage rules give an owner (%s, %s); "
+			     "%zu frame%s above it %s passed over",
+			     a->blamed, a->symbol_name, bc_frame_source_name(f->frame.source), rule,
+			     passed, passed == 1 ? "" : "s", passed == 1 ? "was" : "were");
+	if (f->frame.source == BC_FRAME_SCAN)
+		bc_analysis_evidence(a, BC_EVIDENCE_SCAN_ONLY,
+				     "%s was found only by scanning the stack for return addresses: it "
+				     "may be stale data rather than a caller",
+				     f->image);
+}
+
+static void verifier_evidence(struct bc_analysis *a)
+{
+	size_t verifier_frames = 0;
+	for (size_t i = 0; i < a->frame_count; i++)
+		if (!strcmp(a->frames[i].module, "nt") &&
+		    (!strncmp(a->frames[i].function, "Verifier", 8) ||
+		     !strncmp(a->frames[i].function, "MmVerifier", 10) ||
+		     !strncmp(a->frames[i].function, "Vf", 2)))
+			verifier_frames++;
+	if (!a->verifier_enabled)
+		return;
+	bc_analysis_evidence(a, BC_EVIDENCE_VERIFIER,
+			     "Driver Verifier was on (flags %#" PRIx32 ")%s%s%s", a->verifier_level,
+			     a->module_verified ? " and watching " : "",
+			     a->module_verified ? a->image_name : "",
+			     verifier_frames ? "; its frames are on the failing stack: it caught the "
+					       "driver in the act" : "");
+}
+
+// Years between the image's timestamp and the OS build; only for images that
+// are not Microsoft's (whose Windows 10 timestamps are hashes, not dates).
+static unsigned image_age(struct bc_target *target, struct bc_analysis *a, struct tm *tm)
+{
+	if (!a->has_image_timestamp || a->module_index == SIZE_MAX || a->module_index == 0)
+		return 0;
+	struct bc_pe *pe = bc_target_module_image(target, a->module_index, NULL);
+	const struct bc_pe_version *v;
+	if (pe && !bc_pe_version(pe, &v)) {
+		const char *company = bc_pe_version_string(v, "CompanyName");
+		if (company && strstr(company, "Microsoft"))
+			return 0;
+	}
+	timestamp_date(a->image_timestamp, tm);
+	unsigned year = (unsigned)tm->tm_year + 1900;
+	unsigned os_year = build_year(bc_target_info(target)->build);
+	if (year < 1995 || !os_year || year + 2 > os_year)
+		return 0;
+	bc_analysis_evidence(a, BC_EVIDENCE_IMAGE_AGE,
+			     "%s is dated %04u-%02d-%02d, %u years before this Windows build (%" PRIu32
+			     ", %u)", a->image_name, year, tm->tm_mon + 1, tm->tm_mday, os_year - year,
+			     bc_target_info(target)->build, os_year);
+	return os_year - year;
+}
+
+// While this processor sent an IPI: how many others were frozen and could
+// not answer it. (Every dump finds the others frozen, since the bug check
+// freezes them; it is evidence only on a stack that waits for an IPI.)
+static void processors_evidence(struct bc_target *target, struct bc_analysis *a,
+				unsigned *frozen_ret)
+{
+	*frozen_ret = 0;
+	uint32_t count = bc_target_info(target)->processors, current =
+		bc_target_current_processor(target);
+	unsigned frozen = 0, read = 0;
+	for (uint32_t p = 0; p < count && p < 4096; p++) {
+		uint64_t prcb, state;
+		if (p == current)
+			continue;
+		struct bc_error *err = bc_target_prcb(target, p, &prcb);
+		if (err) {
+			bc_error_destroy(err);
+			continue;
+		}
+		if (!bc_kernel_read_optional(target, prcb, "_KPRCB", "IpiFrozen", &state))
+			continue;
+		read++;
+		const char *name = bc_ipi_frozen_name((uint32_t)state);
+		if (name && !strcmp(name, "Frozen"))
+			frozen++;
+	}
+	if (!read)
+		return;
+	*frozen_ret = frozen;
+	bc_analysis_evidence(a, BC_EVIDENCE_PROCESSORS,
+			     "the failing stack was sending an IPI; %u of the %u other processors %s "
+			     "frozen (KPRCB.IpiFrozen) and could not answer it",
+			     frozen, read, frozen == 1 ? "was" : "were");
+}
+
+// A non-canonical x64 address one bit away from a canonical one: RAM or bus, not code.
+static void bit_flip_evidence(struct bc_analysis *a)
+{
+	if (a->machine != BC_MACHINE_X64)
+		return;
+	uint32_t code = bc_analysis_base_code(a->code);
+	if (code != 0x0A && code != 0xD1 && code != 0x50)
+		return;
+	uint64_t address = a->params[0];
+	uint64_t top = address >> 47;
+	if (top == 0 || top == 0x1ffff)
+		return;
+	for (unsigned bit = 47; bit < 64; bit++) {
+		uint64_t flipped = address ^ (1ull << bit);
+		uint64_t t = flipped >> 47;
+		if (t == 0x1ffff || t == 0) {
+			bc_analysis_evidence(a, BC_EVIDENCE_HARDWARE,
+					     "the referenced address %#" PRIx64 " is not canonical but "
+					     "differs by one bit (bit %u) from %#" PRIx64 ": possibly a "
+					     "memory or bus fault rather than a software bug",
+					     address, bit, flipped);
+			bc_analysis_advise(a, "Test the RAM (Windows Memory Diagnostic or MemTest86) "
+					      "and check overclocking and XMP settings");
+			return;
+		}
+	}
+}
+
+static bool stack_has(const struct bc_analysis *a, const char *prefix)
+{
+	for (size_t i = 0; i < a->frame_count; i++)
+		if (!strcmp(a->frames[i].module, "nt") &&
+		    !strncmp(a->frames[i].function, prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned frozen,
+		      unsigned age, const struct tm *tm)
+{
+	uint32_t code = bc_analysis_base_code(a->code);
+	char what[256];
+	if (code == 0x7F && a->params[0] == 8)
+		format_into(what, sizeof(what), "A double fault (0x7F, Arg1 8)");
+	else
+		format_into(what, sizeof(what), "%s (%#" PRIx32 ")", a->has_name ? a->name : "Bug check",
+			 a->code);
+	char context[256] = "";
+	if (stack_has(a, "KiIpiSend") && frozen)
+		format_into(context, sizeof(context),
+			 " while sending an IPI that %u frozen processor%s could not service", frozen,
+			 frozen == 1 ? "" : "s");
+	else if (a->has_faulting_ip) {
+		char label[300];
+		bc_target_format_address(target, a->faulting_ip, label, sizeof(label));
+		if (*label)
+			format_into(context, sizeof(context), " at %s", label);
+	}
+	char culprit[256];
+	if (a->image_name[0] && strcmp(a->module_name, "nt") && strcmp(a->module_name, "hal")) {
+		if (age)
+			format_into(culprit, sizeof(culprit), "probably caused by %s (dated %04d)",
+				 a->image_name, tm->tm_year + 1900);
+		else
+			format_into(culprit, sizeof(culprit), "probably caused by %s", a->image_name);
+	} else if (a->image_name[0]) {
+		format_into(culprit, sizeof(culprit),
+			 "in Windows' own %s: no third-party frame is on the unwound stack; "
+			 "suspect a driver that corrupted memory, or hardware", a->image_name);
+	} else {
+		format_into(culprit, sizeof(culprit), "no culprit could be named");
+	}
+	format_into(a->summary, sizeof(a->summary), "%s%s%s; %s.", what, context,
+		 a->verifier_enabled ? ", under Driver Verifier" : "", culprit);
+}
+
+static void advise(struct bc_analysis *a, unsigned age)
+{
+	bool third_party = a->image_name[0] && strcmp(a->module_name, "nt") &&
+			   strcmp(a->module_name, "hal");
+	if (third_party && age)
+		bc_analysis_advise(a, "Update %s to its vendor's current release, or remove the "
+				      "software that installed it", a->image_name);
+	else if (third_party)
+		bc_analysis_advise(a, "Check for a newer release of %s from its vendor; if the crash "
+				      "recurs, remove or disable the software that installed it",
+				   a->image_name);
+	if (a->verifier_enabled)
+		bc_analysis_advise(a, "Driver Verifier is still on: turn it off with `verifier "
+				      "/reset` once the culprit is dealt with");
+	if (!third_party && a->image_name[0])
+		bc_analysis_advise(a, "Enable Driver Verifier for third-party drivers (`verifier "
+				      "/standard /all`) so the next crash names the driver that "
+				      "corrupts memory");
+	if (a->stack_scanned && a->module_index != SIZE_MAX && a->blamed < a->frame_count &&
+	    a->frames[a->blamed].frame.source == BC_FRAME_SCAN)
+		bc_analysis_advise(a, "Give bugcheck the symbols and images (-y PATH, or --online) so "
+				      "the stack can be unwound instead of scanned");
+}
+
+void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+				 struct bc_analysis *a)
+{
+	bugcheck_meaning(kb, a);
+	bool confirmed = fault_and_parameters(target, kb, a);
+	blamed_frame(a);
+	verifier_evidence(a);
+	struct tm tm = { 0 };
+	unsigned age = image_age(target, a, &tm);
+	unsigned frozen = 0;
+	if (stack_has(a, "KiIpiSend") || stack_has(a, "KeFlush") || stack_has(a, "KiFlush"))
+		processors_evidence(target, a, &frozen);
+	bit_flip_evidence(a);
+
+	const struct bc_analysis_frame *f = a->blamed < a->frame_count ? &a->frames[a->blamed] : NULL;
+	if (!f || f->frame.source == BC_FRAME_SCAN)
+		a->confidence = BC_CONFIDENCE_LOW;
+	else if (confirmed || (a->module_verified && stack_has(a, "Verifier")))
+		a->confidence = BC_CONFIDENCE_HIGH;
+	else if (f->match.verdict == BC_TRIAGE_OWNER)
+		a->confidence = BC_CONFIDENCE_MEDIUM;
+	else
+		a->confidence = BC_CONFIDENCE_LOW;
+	summarize(target, a, frozen, age, &tm);
+	advise(a, age);
+}
