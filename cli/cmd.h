@@ -62,6 +62,11 @@ struct bc_error *bc_cmd_print_bugcheck_explained(struct bc_session *s,
 						 const uint64_t *params);
 /** !analyze -show's work, after the option: @rest holds CODE [P1..P4]. */
 int bc_cmd_analyze_show(struct bc_session *s, const char *cmd, const char *rest);
+struct bc_analysis;
+/** `bugcheck analyze --json`: the verdict as one JSON document (docs/JSON.md). */
+void bc_print_analysis_json(struct bc_session *s, const struct bc_analysis *a);
+/** `bugcheck analyze DUMP`: !analyze -v, or with @json the JSON document; 0 on success. */
+int bc_cmd_analyze_dump(struct bc_session *s, bool json);
 struct bc_stack_frame;
 /** One frame in kb's layout (Child-SP, RetAddr, four arguments, call site), as STACK_TEXT shows it. */
 void bc_cmd_print_stack_text_line(struct bc_session *s, const struct bc_stack_frame *frame);

@@ -288,6 +288,30 @@ static void short_report(struct bc_session *s, const struct bc_analysis *a)
 	fputs("\n---------\n", out);
 }
 
+enum report { REPORT_SHORT, REPORT_VERBOSE, REPORT_JSON };
+
+static int run(struct bc_session *s, const char *cmd, enum report report)
+{
+	struct bc_bugcheck_kb *kb = NULL;
+	struct bc_analysis *a = NULL;
+	struct bc_error *err = bc_bugcheck_kb_open(&kb);
+	if (!err)
+		err = bc_target_analyze(s->target, s->triage, kb, &a);
+	if (err) {
+		bc_cmd_print_error(s, cmd, err);
+		bc_bugcheck_kb_close(kb);
+		return 1;
+	}
+	switch (report) {
+	case REPORT_VERBOSE: verbose_report(s, kb, a); break;
+	case REPORT_JSON: bc_print_analysis_json(s, a); break;
+	case REPORT_SHORT: short_report(s, a); break;
+	}
+	bc_analysis_free(a);
+	bc_bugcheck_kb_close(kb);
+	return 0;
+}
+
 int cmd_analyze(struct bc_session *s, const char *cmd, const char *args)
 {
 	args += strspn(args, " \t");
@@ -303,21 +327,10 @@ int cmd_analyze(struct bc_session *s, const char *cmd, const char *args)
 			cmd);
 		return 1;
 	}
-	struct bc_bugcheck_kb *kb = NULL;
-	struct bc_analysis *a = NULL;
-	struct bc_error *err = bc_bugcheck_kb_open(&kb);
-	if (!err)
-		err = bc_target_analyze(s->target, s->triage, kb, &a);
-	if (err) {
-		bc_cmd_print_error(s, cmd, err);
-		bc_bugcheck_kb_close(kb);
-		return 1;
-	}
-	if (verbose)
-		verbose_report(s, kb, a);
-	else
-		short_report(s, a);
-	bc_analysis_free(a);
-	bc_bugcheck_kb_close(kb);
-	return 0;
+	return run(s, cmd, verbose ? REPORT_VERBOSE : REPORT_SHORT);
+}
+
+int bc_cmd_analyze_dump(struct bc_session *s, bool json)
+{
+	return run(s, "analyze", json ? REPORT_JSON : REPORT_VERBOSE);
 }

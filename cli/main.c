@@ -4,6 +4,7 @@
 //   bugcheck DUMP -c "cmd; cmd"    run WinDbg-syntax commands and exit
 //   bugcheck DUMP                  on a terminal with no -c: the interactive kd> prompt
 //   bugcheck --json DUMP           the same facts as one JSON document
+//   bugcheck analyze DUMP          the verdict (= !analyze -v); with --json as JSON
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,8 +19,12 @@ int bc_repl(struct bc_session *s);
 static void usage(FILE *o)
 {
 	fputs("usage: bugcheck [options] DUMP | IMAGE.sys | TABLE.json[.xz]\n"
+	      "       bugcheck analyze [options] DUMP\n"
 	      "Reads a Windows kernel crash dump (MEMORY.DMP, C:\\Windows\\Minidump\\*.dmp); also a\n"
 	      "driver or other PE image alone (like windbg -z), or a symbol table alone.\n\n"
+	      "  analyze               the verdict on the crash, as !analyze -v (with --json:\n"
+	      "                        one JSON document, docs/JSON.md); no network unless\n"
+	      "                        --online\n"
 	      "  -c, --command \"CMDS\"  run WinDbg-syntax commands (separated by ';') and exit\n"
 	      "  -j, --json            print the dump's facts as one JSON document\n"
 	      "  -q, --quiet           with -c: do not print the summary first\n"
@@ -165,7 +170,10 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	bool analyze = argc - optind == 2 && !strcmp(argv[optind], "analyze");
+	if (analyze)
+		optind++;
+	if (optind != argc - 1 || (analyze && commands)) {
 		usage(stderr);
 		return 2;
 	}
@@ -191,6 +199,7 @@ int main(int argc, char **argv)
 		bc_put_escaped(stderr, err->message, 0);
 		fputc('\n', stderr);
 		bc_error_destroy(err);
+		bc_triage_rules_free(s.triage);
 		return 1;
 	}
 	char cache_buf[4096];
@@ -217,7 +226,9 @@ int main(int argc, char **argv)
 		s.has_context = true;
 	}
 	int status = 0;
-	if (json) {
+	if (analyze) {
+		status = bc_cmd_analyze_dump(&s, json);
+	} else if (json) {
 		bc_print_json(&s);
 	} else if (commands) {
 		if (!quiet) {
