@@ -141,10 +141,14 @@ static void verdict_sections(struct bc_session *s, const struct bc_analysis *a)
 		fputc('\n', out);
 	}
 	fputs("\nTRIAGE (each frame of the failing stack, top first):\n", out);
-	for (size_t i = 0; i < a->frame_count; i++) {
-		const struct bc_analysis_frame *f = &a->frames[i];
+	for (size_t i = 0; i <= a->frame_count; i++) {
+		const struct bc_analysis_frame *f = i < a->frame_count ? &a->frames[i] : &a->culprit;
+		if (i == a->frame_count && !a->culprit_is_fault)
+			break;
 		char label[320];
 		bc_target_format_address(s->target, f->frame.ip, label, sizeof(label));
+		if (i == a->frame_count)
+			fputs("  the faulting instruction, which the stack did not reach:\n", out);
 		const char *what;
 		switch (f->match.verdict) {
 		case BC_TRIAGE_IGNORE: what = "passed over"; break;
@@ -153,8 +157,11 @@ static void verdict_sections(struct bc_session *s, const struct bc_analysis *a)
 		case BC_TRIAGE_LAST: what = "owner as a last resort"; break;
 		default: what = "no rule"; break;
 		}
-		fprintf(out, "  %02zx %s %-6s ", i, i == a->blamed ? "=>" : "  ",
-			bc_frame_source_name(f->frame.source));
+		if (i < a->frame_count)
+			fprintf(out, "  %02zx %s %-6s ", i, i == a->blamed ? "=>" : "  ",
+				bc_frame_source_name(f->frame.source));
+		else
+			fputs("     => fault  ", out);
 		bc_put_escaped(out, *label ? label : "(no module)", 0);
 		fprintf(out, ": %s", what);
 		if (f->rule[0]) {

@@ -119,6 +119,8 @@ void bc_print_analysis_json(struct bc_session *s, const struct bc_analysis *a)
 		fprintf(o, "\"blamed_frame\": %zu, ", a->blamed);
 	else
 		fputs("\"blamed_frame\": null, ", o);
+	fprintf(o, "\"culprit_from\": %s, ", !a->has_culprit ? "null" : a->culprit_is_fault
+		? "\"faulting_instruction\"" : "\"frame\"");
 	string_or_null(o, "symbol_name", a->symbol_name, true);
 	string_or_null(o, "module_name", a->module_name, true);
 	string_or_null(o, "image_name", a->image_name, true);

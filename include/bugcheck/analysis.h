@@ -114,6 +114,13 @@ struct bc_analysis {
 
 	// The verdict.
 	size_t blamed;                 ///< index into frames, SIZE_MAX: none
+	bool has_culprit;
+	struct bc_analysis_frame culprit;  ///< the blamed frame (a copy), or the faulting instruction
+	bool culprit_is_fault;         ///< the culprit is the faulting instruction, which the
+				       ///< stack could not be unwound to (blamed is SIZE_MAX)
+	size_t scan_alternative;       ///< a frame found only by scanning that a rule owns
+				       ///< outright, in another module than the culprit's; SIZE_MAX: none
+	bool inbox_image;              ///< the culprit's image ships with Windows (data/inbox_drivers.txt)
 	char followup[64];             ///< the owner (FOLLOWUP), "MachineOwner" by default
 	char symbol_name[384];         ///< SYMBOL_NAME: "iaStor+2a235", "nt!KiPageFault+474"
 	char module_name[64];          ///< MODULE_NAME: "iaStor"

@@ -29,6 +29,9 @@ void bc_analysis_compose_bucket(struct bc_analysis *a);
 void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugcheck_kb *kb,
 				 struct bc_analysis *a);
 
+/** Whether @image_name ("Ntfs.sys") is one of Windows' own images (data/inbox_drivers.txt). */
+bool bc_analysis_inbox_image(const char *image_name);
+
 /** Appends a note (what the analysis lacked); silently drops it when full. */
 void bc_analysis_note(struct bc_analysis *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -134,7 +134,8 @@ static void walk_failing_stack(struct bc_target *target, const struct bc_triage_
 	bc_stack_free(&st);
 }
 
-static void decide_blame(const struct bc_triage_rules *rules, struct bc_analysis *a)
+static void decide_blame(struct bc_target *target, const struct bc_triage_rules *rules,
+			 struct bc_analysis *a)
 {
 	a->blamed = SIZE_MAX;
 	size_t unwound = 0;
@@ -147,17 +148,32 @@ static void decide_blame(const struct bc_triage_rules *rules, struct bc_analysis
 		size_t alt = blame_range(rules, a, unwound, a->frame_count, &scan_match);
 		if (alt != SIZE_MAX && scan_match.verdict == BC_TRIAGE_OWNER &&
 		    strcmp(a->frames[alt].module, a->frames[k].module))
-			bc_analysis_evidence(
-				a, BC_EVIDENCE_FRAME,
-				"%s (frame %zu) would be blamed if the frames found by scanning the stack "
-				"were callers; they are unconfirmed, so the unwound frame %zu (%s) stands",
-				a->frames[alt].image, alt, k, a->frames[k].image);
+			a->scan_alternative = alt;
+	}
+	// The stack did not reach the faulting instruction (no trap frame was
+	// crossed: nothing to unwind Windows' own frames with). Where the fault
+	// lies in code a rule owns outright, that code is the culprit, as it
+	// would be on the stack WinDbg unwinds with the kernel's image.
+	if ((k == SIZE_MAX || match.verdict != BC_TRIAGE_OWNER) && a->has_faulting_ip &&
+	    a->source == BC_FAILURE_THREAD && !a->trap_frame) {
+		struct bc_stack_frame fault = { .ip = a->faulting_ip, .source = BC_FRAME_TRAP };
+		struct bc_analysis_frame f;
+		memset(&f, 0, sizeof(f));
+		read_frame(target, rules, &fault, &f);
+		if (f.has_module && f.match.verdict == BC_TRIAGE_OWNER) {
+			a->has_culprit = a->culprit_is_fault = true;
+			a->culprit = f;
+			copy_string(a->followup, sizeof(a->followup), f.owner);
+			return;
+		}
 	}
 	if (k == SIZE_MAX && unwound < a->frame_count)
 		k = blame_range(rules, a, unwound, a->frame_count, &match);
 	if (k == SIZE_MAX)
 		return;
 	a->blamed = k;
+	a->has_culprit = true;
+	a->culprit = a->frames[k];
 	copy_string(a->followup, sizeof(a->followup), match.owner);
 }
 
@@ -200,15 +216,29 @@ static void image_version(struct bc_target *target, size_t index, char *buf, siz
 			 v->file_version[2], v->file_version[3]);
 }
 
+// The image's version resource names Microsoft as its company.
+static bool microsoft_image(struct bc_target *target, size_t index)
+{
+	struct bc_pe *pe = bc_target_module_image(target, index, NULL);
+	const struct bc_pe_version *v;
+	struct bc_error *err = pe ? bc_pe_version(pe, &v) : &bc_not_found;
+	if (err) {
+		bc_error_destroy(err);
+		return false;
+	}
+	const char *company = bc_pe_version_string(v, "CompanyName");
+	return company && strstr(company, "Microsoft");
+}
+
 static void describe_blamed(struct bc_target *target, struct bc_analysis *a)
 {
 	a->module_index = SIZE_MAX;
-	if (a->blamed >= a->frame_count) {
+	if (!a->has_culprit) {
 		if (!a->followup[0])
 			copy_string(a->followup, sizeof(a->followup), "MachineOwner");
 		return;
 	}
-	const struct bc_analysis_frame *f = &a->frames[a->blamed];
+	const struct bc_analysis_frame *f = &a->culprit;
 	if (!a->followup[0])
 		copy_string(a->followup, sizeof(a->followup), "MachineOwner");
 	if (!f->has_module) {
@@ -232,6 +262,8 @@ static void describe_blamed(struct bc_target *target, struct bc_analysis *a)
 			a->has_image_timestamp = m->has_timestamp;
 			a->image_timestamp = m->timestamp;
 			image_version(target, i, a->image_version, sizeof(a->image_version));
+			a->inbox_image = i == 0 || bc_analysis_inbox_image(m->name) ||
+					 microsoft_image(target, i);
 			break;
 		}
 	}
@@ -327,6 +359,7 @@ BC_PUBLIC struct bc_error *bc_target_analyze(struct bc_target *target,
 	a->machine = info->machine;
 	a->blamed = SIZE_MAX;
 	a->module_index = SIZE_MAX;
+	a->scan_alternative = SIZE_MAX;
 	struct bc_bugcheck_info bi;
 	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &bi) : NULL;
 	if (kb && !err) {
@@ -340,7 +373,7 @@ BC_PUBLIC struct bc_error *bc_target_analyze(struct bc_target *target,
 	process_and_thread(target, a);
 	bc_analysis_failing_context(target, kb, a);
 	walk_failing_stack(target, rules, a);
-	decide_blame(rules, a);
+	decide_blame(target, rules, a);
 	describe_blamed(target, a);
 	verifier_state(target, a);
 	stack_command(a);

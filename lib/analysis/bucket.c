@@ -101,8 +101,8 @@ void bc_analysis_compose_bucket(struct bc_analysis *a)
 {
 	char prefix[160], culprit[400];
 	compose_prefix(a, prefix, sizeof(prefix));
-	if (a->blamed < a->frame_count) {
-		const struct bc_analysis_frame *f = &a->frames[a->blamed];
+	if (a->has_culprit) {
+		const struct bc_analysis_frame *f = &a->culprit;
 		if (f->has_module)
 			snprintf(culprit, sizeof(culprit), "%s!%s", f->module,
 				 f->function[0] ? f->function : "unknown_function");

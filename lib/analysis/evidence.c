@@ -78,6 +78,36 @@ static unsigned build_year(uint32_t build)
 
 static bool stack_has(const struct bc_analysis *a, const char *prefix);
 
+// Bug checks whose verdict is not "the blamed frame's module failed".
+enum family {
+	FAMILY_FAULT = 0,   // a fault or check in code: blame the stack
+	FAMILY_MANUAL,      // started on purpose: no component failed
+	FAMILY_HARDWARE,    // the processor or platform reported an error
+	FAMILY_WATCHDOG,    // a processor or DPC stopped making progress
+	FAMILY_CORRUPTION,  // Windows found its memory damaged after the fact
+};
+
+static const struct {
+	uint32_t code;
+	enum family family;
+} families[] = {
+	{ 0xE2, FAMILY_MANUAL },       { 0x1C8, FAMILY_MANUAL },    { 0xDEADDEAD, FAMILY_MANUAL },
+	{ 0x124, FAMILY_HARDWARE },    { 0x9C, FAMILY_HARDWARE },   { 0x80, FAMILY_HARDWARE },
+	{ 0x12B, FAMILY_HARDWARE },    { 0x101, FAMILY_WATCHDOG },  { 0x133, FAMILY_WATCHDOG },
+	{ 0x19, FAMILY_CORRUPTION },   { 0x1A, FAMILY_CORRUPTION }, { 0xC2, FAMILY_CORRUPTION },
+	{ 0xC5, FAMILY_CORRUPTION },   { 0x139, FAMILY_CORRUPTION }, { 0x13A, FAMILY_CORRUPTION },
+	{ 0x4E, FAMILY_CORRUPTION },
+};
+
+static enum family family_of(uint32_t code)
+{
+	code = bc_analysis_base_code(code);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (families[i].code == code)
+			return families[i].family;
+	return FAMILY_FAULT;
+}
+
 // The UTC date of a PE timestamp.
 static void timestamp_date(uint32_t timestamp, struct tm *tm)
 {
@@ -99,8 +129,7 @@ static const struct bc_module *where(struct bc_target *target, uint64_t address,
 
 static bool is_blamed_module(const struct bc_analysis *a, const struct bc_module *m)
 {
-	return a->blamed < a->frame_count && a->frames[a->blamed].has_module &&
-	       !strcasecmp(m->name, a->frames[a->blamed].image);
+	return a->has_culprit && a->culprit.has_module && !strcasecmp(m->name, a->culprit.image);
 }
 
 static bool fault_and_parameters(struct bc_target *target, const struct bc_bugcheck_kb *kb,
@@ -119,7 +148,7 @@ static bool fault_and_parameters(struct bc_target *target, const struct bc_bugch
 			bc_analysis_evidence(a, BC_EVIDENCE_FAULT_IN_MODULE,
 					     "the faulting instruction %#" PRIx64 " (%s) lies in %s%s",
 					     a->faulting_ip, label, m->name,
-					     a->blamed < a->frame_count
+					     a->has_culprit
 						     ? ", which the triage rules pass over or rank lower"
 						     : "");
 		} else {
@@ -170,14 +199,22 @@ static void bugcheck_meaning(const struct bc_bugcheck_kb *kb, struct bc_analysis
 
 static void blamed_frame(struct bc_analysis *a)
 {
-	if (a->blamed >= a->frame_count) {
+	if (!a->has_culprit) {
 		bc_analysis_evidence(a, BC_EVIDENCE_FRAME,
 				     a->frame_count ? "no frame of the failing stack has an owner under the "
 						      "triage rules"
 						    : "there is no failing stack to judge");
 		return;
 	}
-	const struct bc_analysis_frame *f = &a->frames[a->blamed];
+	const struct bc_analysis_frame *f = &a->culprit;
+	if (a->culprit_is_fault) {
+		bc_analysis_evidence(a, BC_EVIDENCE_FRAME,
+				     "the stack could not be unwound past Windows' own frames to the "
+				     "fault; the faulting instruction's module %s has an owner under "
+				     "rule %s=%s (%s line %u), and no unwound frame has a definite one",
+				     f->image, f->rule, f->owner, f->rule_source, f->match.line);
+		return;
+	}
 	size_t passed = a->blamed;
 	char rule[300] = "no rule";
 	if (f->rule[0])
@@ -189,6 +226,13 @@ static void blamed_frame(struct bc_analysis *a)
 			     "%zu frame%s above it %s passed over",
 			     a->blamed, a->symbol_name, bc_frame_source_name(f->frame.source), rule,
 			     passed, passed == 1 ? "" : "s", passed == 1 ? "was" : "were");
+	if (a->scan_alternative < a->frame_count &&
+	    strcasecmp(a->frames[a->scan_alternative].image, f->image))
+		bc_analysis_evidence(
+			a, BC_EVIDENCE_SCAN_ONLY,
+			"%s (frame %zu) would be blamed if the frames found by scanning the stack were "
+			"callers; they are unconfirmed, so they do not outrank frame %zu",
+			a->frames[a->scan_alternative].image, a->scan_alternative, a->blamed);
 	if (f->frame.source == BC_FRAME_SCAN)
 		bc_analysis_evidence(a, BC_EVIDENCE_SCAN_ONLY,
 				     "%s was found only by scanning the stack for return addresses: it "
@@ -219,15 +263,8 @@ static void verifier_evidence(struct bc_analysis *a)
 // are not Microsoft's (whose Windows 10 timestamps are hashes, not dates).
 static unsigned image_age(struct bc_target *target, struct bc_analysis *a, struct tm *tm)
 {
-	if (!a->has_image_timestamp || a->module_index == SIZE_MAX || a->module_index == 0)
+	if (!a->has_image_timestamp || a->module_index == SIZE_MAX || a->inbox_image)
 		return 0;
-	struct bc_pe *pe = bc_target_module_image(target, a->module_index, NULL);
-	const struct bc_pe_version *v;
-	if (pe && !bc_pe_version(pe, &v)) {
-		const char *company = bc_pe_version_string(v, "CompanyName");
-		if (company && strstr(company, "Microsoft"))
-			return 0;
-	}
 	timestamp_date(a->image_timestamp, tm);
 	unsigned year = (unsigned)tm->tm_year + 1900;
 	unsigned os_year = build_year(bc_target_info(target)->build);
@@ -334,16 +371,36 @@ static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned 
 			format_into(context, sizeof(context), " at %s", label);
 	}
 	char culprit[256];
-	if (a->image_name[0] && strcmp(a->module_name, "nt") && strcmp(a->module_name, "hal")) {
+	bool windows_own = a->inbox_image;
+	enum family family = family_of(a->code);
+	if (family == FAMILY_MANUAL) {
+		format_into(culprit, sizeof(culprit), "the crash was started on purpose (a key "
+			    "combination, a held power button or a debugger): no component failed");
+	} else if (family == FAMILY_HARDWARE) {
+		format_into(culprit, sizeof(culprit), "the hardware reported an error; suspect the "
+			    "processor, memory, cooling or power before any driver");
+	} else if (a->image_name[0] && !windows_own) {
 		if (age)
 			format_into(culprit, sizeof(culprit), "probably caused by %s (dated %04d)",
-				 a->image_name, tm->tm_year + 1900);
+				    a->image_name, tm->tm_year + 1900);
 		else
 			format_into(culprit, sizeof(culprit), "probably caused by %s", a->image_name);
+	} else if (a->image_name[0] && a->has_culprit &&
+		   a->culprit.match.verdict == BC_TRIAGE_OWNER && family == FAMILY_FAULT) {
+		format_into(culprit, sizeof(culprit), "probably caused by %s, a driver that ships "
+			    "with Windows: suspect the hardware or firmware it drives, or a driver "
+			    "that handed it bad data", a->image_name);
+	} else if (family == FAMILY_WATCHDOG) {
+		format_into(culprit, sizeof(culprit), "a processor or DPC stopped making progress; "
+			    "the stuck code is on the stack of the processor that hung, which this "
+			    "stack may not show");
+	} else if (family == FAMILY_CORRUPTION) {
+		format_into(culprit, sizeof(culprit), "Windows found its memory damaged; whoever "
+			    "damaged it is usually no longer on the stack");
 	} else if (a->image_name[0]) {
 		format_into(culprit, sizeof(culprit),
-			 "in Windows' own %s: no third-party frame is on the unwound stack; "
-			 "suspect a driver that corrupted memory, or hardware", a->image_name);
+			    "in Windows' own %s with no third-party frame on the unwound stack; "
+			    "suspect a driver that corrupted memory, or hardware", a->image_name);
 	} else {
 		format_into(culprit, sizeof(culprit), "no culprit could be named");
 	}
@@ -353,8 +410,21 @@ static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned 
 
 static void advise(struct bc_analysis *a, unsigned age)
 {
-	bool third_party = a->image_name[0] && strcmp(a->module_name, "nt") &&
-			   strcmp(a->module_name, "hal");
+	enum family family = family_of(a->code);
+	if (family == FAMILY_MANUAL)
+		return;
+	if (family == FAMILY_HARDWARE)
+		bc_analysis_advise(a, "Read the WHEA error record (!errrec on Arg2 in WinDbg), check "
+				      "temperatures and power, undo overclocking, update the BIOS, "
+				      "and test the RAM");
+	if (family == FAMILY_WATCHDOG)
+		bc_analysis_advise(a, "Look at every processor's stack (`!running`, `~Ns; k`): the "
+				      "code that kept a processor busy is the culprit");
+	if (family == FAMILY_CORRUPTION)
+		bc_analysis_advise(a, "Enable Driver Verifier with special pool for third-party "
+				      "drivers (`verifier /flags 0x1 /all`, then reproduce) to catch "
+				      "the driver at the moment it corrupts memory");
+	bool third_party = a->image_name[0] && !a->inbox_image;
 	if (third_party && age)
 		bc_analysis_advise(a, "Update %s to its vendor's current release, or remove the "
 				      "software that installed it", a->image_name);
@@ -365,12 +435,17 @@ static void advise(struct bc_analysis *a, unsigned age)
 	if (a->verifier_enabled)
 		bc_analysis_advise(a, "Driver Verifier is still on: turn it off with `verifier "
 				      "/reset` once the culprit is dealt with");
-	if (!third_party && a->image_name[0])
+	if (!third_party && a->image_name[0] && family == FAMILY_FAULT && a->module_index != 0)
+		bc_analysis_advise(a, "%s is part of Windows: install Windows updates, and update the "
+				      "firmware (BIOS/UEFI) and chipset drivers of the hardware it "
+				      "serves; a third-party filter or driver below it can also pass it "
+				      "bad data", a->image_name);
+	if (!third_party && a->image_name[0] && family == FAMILY_FAULT)
 		bc_analysis_advise(a, "Enable Driver Verifier for third-party drivers (`verifier "
 				      "/standard /all`) so the next crash names the driver that "
 				      "corrupts memory");
-	if (a->stack_scanned && a->module_index != SIZE_MAX && a->blamed < a->frame_count &&
-	    a->frames[a->blamed].frame.source == BC_FRAME_SCAN)
+	if (a->stack_scanned && a->module_index != SIZE_MAX && a->has_culprit &&
+	    (a->culprit.frame.source == BC_FRAME_SCAN || a->culprit_is_fault))
 		bc_analysis_advise(a, "Give bugcheck the symbols and images (-y PATH, or --online) so "
 				      "the stack can be unwound instead of scanned");
 }
@@ -389,7 +464,7 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 		processors_evidence(target, a, &frozen);
 	bit_flip_evidence(a);
 
-	const struct bc_analysis_frame *f = a->blamed < a->frame_count ? &a->frames[a->blamed] : NULL;
+	const struct bc_analysis_frame *f = a->has_culprit ? &a->culprit : NULL;
 	if (!f || f->frame.source == BC_FRAME_SCAN)
 		a->confidence = BC_CONFIDENCE_LOW;
 	else if (confirmed || (a->module_verified && stack_has(a, "Verifier")))
@@ -398,6 +473,14 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 		a->confidence = BC_CONFIDENCE_MEDIUM;
 	else
 		a->confidence = BC_CONFIDENCE_LOW;
+	// A maybe_/last_ owner (Windows' own code) is where the failure surfaced,
+	// rarely its cause: never more than medium.
+	if (f && f->match.verdict != BC_TRIAGE_OWNER && a->confidence == BC_CONFIDENCE_HIGH)
+		a->confidence = BC_CONFIDENCE_MEDIUM;
+	if (a->culprit_is_fault && a->confidence == BC_CONFIDENCE_HIGH)
+		a->confidence = BC_CONFIDENCE_MEDIUM;  // no unwound frame leads to it
+	if (family_of(a->code) == FAMILY_MANUAL)
+		a->confidence = BC_CONFIDENCE_HIGH;
 	summarize(target, a, frozen, age, &tm);
 	advise(a, age);
 }

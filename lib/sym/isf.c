@@ -383,6 +383,11 @@ static struct bc_error *index_symbols(struct isf *f)
 		json_t *address = json_object_get(value, "address");
 		if (!json_is_integer(address) || json_integer_value(address) < 0)
 			continue;  // constants and absolute values are not addresses in the image
+		// String literals ("??_C@_1DO@..."): an ISF table keeps only some of the
+		// kernel's functions, so a literal placed among them would name return
+		// addresses in the functions it lacks ("nt!??_C@...+0x34703").
+		if (!strncmp(name, "??_C@", 5))
+			continue;
 		const char *kind = json_string_value(
 			json_object_get(json_object_get(value, "type"), "kind"));
 		struct bc_symbol sym = {
