@@ -131,10 +131,10 @@ TEST(irql_and_exceptions_x64)
 
 TEST(refusals)
 {
-	char *out = run_cli(BC_FIXTURE_X64, "!analyze -v; !analyze -show; !analyze -show 12345; "
+	char *out = run_cli(BC_FIXTURE_X64, "!analyze -x; !analyze -show; !analyze -show 12345; "
 				  "!analyze -show 7f zz; !analyze -show 1 2 3 4 5 6");
 	REQUIRE(out);
-	CHECK_LINE(out, "!analyze: only -show CODE [P1 [P2 [P3 [P4]]]] is implemented yet");
+	CHECK_LINE(out, "!analyze: usage: !analyze [-v] | !analyze -show CODE [P1 [P2 [P3 [P4]]]]");
 	CHECK_LINE(out, "!analyze: usage: !analyze -show CODE [P1 [P2 [P3 [P4]]]]");
 	CHECK_LINE(out, "!analyze: bug check 0x12345 is not in the knowledge base");
 	CHECK_CONTAINS(out, "zz");

@@ -64,40 +64,6 @@ static bool isf_table(char *buf, size_t size)
 	return access(buf, R_OK) == 0;
 }
 
-#define TEMP_DUMP "/tmp/bc_test_commands_XXXXXX"
-
-// Writes the dump @spec describes to a new temporary file whose name goes
-// to @path (sizeof(TEMP_DUMP) bytes); the caller unlinks it.
-static struct bc_error *write_temp_dump(const struct bc_fixture_spec *spec,
-					struct bc_fixture_expect *ex, char *path)
-{
-	memcpy(path, TEMP_DUMP, sizeof(TEMP_DUMP));
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return bc_error_io(errno, "%s: cannot create a temporary dump", path);
-	close(fd);
-	return bc_fixture_write_file(spec, ex, path);
-}
-
-// Appends @s to @cmd quoted for sh: '...' with ' as '\''.
-static void append_quoted(char *cmd, size_t size, const char *s)
-{
-	size_t n = strlen(cmd);
-	if (n + 1 < size)
-		cmd[n++] = '\'';
-	for (; *s && n + 5 < size; s++) {
-		if (*s == '\'') {
-			memcpy(cmd + n, "'\\''", 4);
-			n += 4;
-		} else {
-			cmd[n++] = *s;
-		}
-	}
-	if (n + 2 < size)
-		cmd[n++] = '\'';
-	cmd[n] = 0;
-}
-
 // Runs "bugcheck -q [OPTIONS] DUMP -c COMMANDS"; returns its stdout and stderr
 // (malloc'd). @options are passed to the shell as they are (quote them).
 static char *run_cli_with(const char *options, const char *dump, const char *commands,
@@ -109,42 +75,18 @@ static char *run_cli_with(const char *options, const char *dump, const char *com
 		return NULL;
 	}
 	char cmd[16384] = "";
-	append_quoted(cmd, sizeof(cmd), exe);
+	bc_test_append_quoted(cmd, sizeof(cmd), exe);
 	strcat(cmd, " -q ");
 	if (strlen(options) + strlen(cmd) + 2 < sizeof(cmd)) {
 		strcat(cmd, options);
 		strcat(cmd, " ");
 	}
-	append_quoted(cmd, sizeof(cmd), dump);
+	bc_test_append_quoted(cmd, sizeof(cmd), dump);
 	strcat(cmd, " -c ");
-	append_quoted(cmd, sizeof(cmd), commands);
-	strcat(cmd, " 2>&1");
-	FILE *p = popen(cmd, "r");
-	if (!p) {
-		TEST_FAIL_AT("popen failed");
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *out = malloc(cap);
-	size_t n;
-	while (out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			char *grown = realloc(out, cap * 2);
-			if (!grown) {
-				free(out);
-				out = NULL;
-				break;
-			}
-			out = grown;
-			cap *= 2;
-		}
-	}
-	int st = pclose(p);
-	if (status)
-		*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	if (out)
-		out[len] = 0;
+	bc_test_append_quoted(cmd, sizeof(cmd), commands);
+	char *out = bc_test_run_shell(cmd, status);
+	if (!out)
+		TEST_FAIL_AT("could not run %s", exe);
 	return out;
 }
 
@@ -680,8 +622,8 @@ TEST(processors_switch_and_list)
 {
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
 	struct bc_fixture_expect ex;
-	char path[sizeof(TEMP_DUMP)];
-	REQUIRE_OK(write_temp_dump(&spec, &ex, path));
+	char path[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, &ex, path));
 	int status;
 	char *out = run_cli(path, "!running; !prcb 1; ~1s; r rip; ~9s", &status);
 	unlink(path);
@@ -715,8 +657,8 @@ TEST(pte_shows_the_mapping_the_writer_made)
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
-	char path[sizeof(TEMP_DUMP)];
-	REQUIRE_OK(write_temp_dump(&spec, ex, path));
+	char path[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, ex, path));
 	const struct bc_fixture_mapping *small = NULL, *large = NULL;
 	for (size_t i = 0; i < ex->mapping_count; i++) {
 		if (ex->mappings[i].page_size == 0x1000 && !small)
@@ -759,8 +701,8 @@ TEST(r_and_dd_x86_fixture)
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,
 					.machine = BC_FIXTURE_X86_PAE };
 	struct bc_fixture_expect ex;
-	char path[sizeof(TEMP_DUMP)];
-	REQUIRE_OK(write_temp_dump(&spec, &ex, path));
+	char path[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, &ex, path));
 	int status;
 	char *out = run_cli(path, "r; dd esp L2; ? esp; r eip; dps esp L1", &status);
 	unlink(path);
@@ -1301,8 +1243,8 @@ TEST(processor_commands_on_a_kernel_laid_out_from_isf)
 	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL, .isf_table = table };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
-	char path[sizeof(TEMP_DUMP)];
-	REQUIRE_OK(write_temp_dump(&spec, ex, path));
+	char path[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, ex, path));
 	char cmds[600];
 	snprintf(cmds, sizeof(cmds),
 		 "!irql 0; !irql 1; !irql 2; !irql 3; !irql 4; !irql 5; !irql 6; "
@@ -1475,8 +1417,8 @@ TEST(ipi_double_fault_scenario)
 		bc_fixture_ipi_double_fault(&spec, table);
 		struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 		REQUIRE(ex);
-		char path[sizeof(TEMP_DUMP)];
-		REQUIRE_OK(write_temp_dump(&spec, ex, path));
+		char path[BC_FIXTURE_TEMP_PATH];
+		REQUIRE_OK(bc_fixture_write_temp(&spec, ex, path));
 		CHECK(ex->current_processor == 4 && ex->processors == 8);
 		REQUIRE(ex->chain_count > 4 && ex->chain[2].trap_frame && ex->frozen_chain_count);
 		char cmds[240], t[20];
@@ -1595,8 +1537,8 @@ TEST(x86_freeze_scenario_from_a_vergilius_layout)
 		bc_fixture_x86_freeze(&spec, layout);
 		struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 		REQUIRE(ex);
-		char path[sizeof(TEMP_DUMP)];
-		REQUIRE_OK(write_temp_dump(&spec, ex, path));
+		char path[BC_FIXTURE_TEMP_PATH];
+		REQUIRE_OK(bc_fixture_write_temp(&spec, ex, path));
 		REQUIRE(ex->pointer_size == 4 && ex->current_processor == 4 && ex->has_ipi_frozen);
 		REQUIRE(ex->chain_count == 6 && ex->frozen_chain_count > 2);
 		char *out = run_cli_with(options, path, "!ipi; !running; !irql; ~; ~4s; k; ~0s; k",
@@ -1661,10 +1603,10 @@ TEST(owner_with_a_user_triage_file)
 	static const char text[] = "; my team\niaStor=IntelRST\nnt!KiIpi*=maybe_Kernel\n";
 	REQUIRE(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	char options[200], dump[sizeof(TEMP_DUMP)];
+	char options[200], dump[BC_FIXTURE_TEMP_PATH];
 	snprintf(options, sizeof(options), "--triage '%s'", rules);
 	struct bc_fixture_spec spec = { 0 };
-	REQUIRE_OK(write_temp_dump(&spec, NULL, dump));
+	REQUIRE_OK(bc_fixture_write_temp(&spec, NULL, dump));
 	char *out = run_cli_with(options, dump, "!owner iaStor!Foo; !owner nt!KiIpiSendRequest; "
 				 "!owner nt!KeBugCheckEx", NULL);
 	REQUIRE(out);
@@ -1707,8 +1649,8 @@ TEST(verifier_flags_and_drivers)
 					.verified_driver_count = 2 };
 	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
 	REQUIRE(ex);
-	char path[sizeof(TEMP_DUMP)];
-	REQUIRE_OK(write_temp_dump(&spec, ex, path));
+	char path[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, ex, path));
 	char *out = run_cli_with(options, path, "!verifier", NULL);
 	unlink(path);
 	REQUIRE(out);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "test.h"
 
@@ -61,6 +62,56 @@ char *bc_test_command_output(const char *cmd)
 	if (out)
 		out[len] = '\0';
 	return out;
+}
+
+char *bc_test_run_shell(const char *cmd, int *status)
+{
+	char *joined = NULL;
+	if (asprintf(&joined, "%s 2>&1", cmd) < 0)
+		return NULL;
+	FILE *p = popen(joined, "r");
+	free(joined);
+	if (!p)
+		return NULL;
+	size_t cap = 1 << 16, len = 0, n;
+	char *out = malloc(cap);
+	while (out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *grown = realloc(out, cap * 2);
+			if (!grown) {
+				free(out);
+				out = NULL;
+				break;
+			}
+			out = grown;
+			cap *= 2;
+		}
+	}
+	int st = pclose(p);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (out)
+		out[len] = '\0';
+	return out;
+}
+
+void bc_test_append_quoted(char *cmd, size_t size, const char *s)
+{
+	size_t n = strlen(cmd);
+	if (n + 1 < size)
+		cmd[n++] = '\'';
+	for (; *s && n + 5 < size; s++) {
+		if (*s == '\'') {
+			memcpy(cmd + n, "'\\''", 4);
+			n += 4;
+		} else {
+			cmd[n++] = *s;
+		}
+	}
+	if (n + 2 < size)
+		cmd[n++] = '\'';
+	cmd[n] = 0;
 }
 
 bool bc_test_find_shared(char *dir, size_t size, const char *probe)

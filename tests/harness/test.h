@@ -36,6 +36,14 @@ int bc_test_main(int argc, char **argv);
  */
 char *bc_test_command_output(const char *cmd);
 /**
+ * Runs the shell command @cmd with its stderr joined to stdout; returns all
+ * it wrote (malloc'd, NUL-terminated; NULL when it could not be started)
+ * and its exit status in *@status (may be NULL; -1 when it did not exit).
+ */
+char *bc_test_run_shell(const char *cmd, int *status);
+/** Appends @s to the command line @cmd quoted for sh ('...', ' as '\''). */
+void bc_test_append_quoted(char *cmd, size_t size, const char *s);
+/**
  * Puts the shared test inputs' directory (BC_SHARED_DIR, else ../shared)
  * into @dir; true when @probe (a path under it) exists, so the test can run.
  */
