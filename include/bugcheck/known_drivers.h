@@ -68,8 +68,10 @@ BC_PUBLIC const struct bc_known_driver *bc_known_drivers_entry(const struct bc_k
 								 size_t i);
 
 /**
- * The entry for image @image_name ("iaStor.sys"; its base name in any case; a
- * path is cut to its last component), or NULL when none applies.
+ * The entry for image @image_name, or NULL when none applies. @image_name is
+ * the file name with its extension as the module list has it ("iaStor.sys",
+ * any case; not WinDbg's short module name "iaStor"); a path is cut to its
+ * last component.
  * @timestamp is the image's PE TimeDateStamp (0 = unknown): an entry with
  * old_before_year applies only to images stamped before Jan 1 of that year
  * (UTC); with an unknown timestamp it applies, and the caller says the age is
