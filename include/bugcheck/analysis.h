@@ -139,7 +139,7 @@ struct bc_analysis {
 	uint32_t verifier_level;
 
 	enum bc_confidence confidence;
-	char summary[BC_ANALYSIS_LINE];   ///< the verdict in one sentence, an expert's words
+	char summary[1024];            ///< the verdict in a sentence or two, an expert's words
 	struct bc_evidence evidence[BC_ANALYSIS_MAX_LINES];
 	size_t evidence_count;
 	char advice[BC_ANALYSIS_MAX_LINES][BC_ANALYSIS_LINE];  ///< next steps

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "analysis/analysis_private.h"
+#include "bugcheck/known_drivers.h"
 #include "bugcheck/kobj.h"
 #include "bugcheck/pe.h"
 #include "bugcheck/symbols.h"
@@ -349,8 +350,69 @@ static bool stack_has(const struct bc_analysis *a, const char *prefix)
 	return false;
 }
 
+// The PE timestamp when it can be a link date (not a Windows 10+ build hash
+// that lands after the crash or before 1995), else 0: unknown.
+static uint32_t date_or_unknown(struct bc_target *target, uint32_t timestamp)
+{
+	struct tm tm;
+	timestamp_date(timestamp, &tm);
+	unsigned year = (unsigned)tm.tm_year + 1900;
+	const struct bc_dump_info *info = bc_target_info(target);
+	// FILETIME to Unix seconds: 100 ns units since 1601.
+	uint64_t crash = info->has_system_time && info->system_time > 116444736000000000ull
+				 ? (info->system_time - 116444736000000000ull) / 10000000
+				 : UINT64_MAX;
+	return year < 1995 || timestamp > crash ? 0 : timestamp;
+}
+
+// The culprit and the other third-party images on the failing stack that the
+// known-problem list names; the culprit's entry goes to *@culprit_ret.
+static void known_problems(struct bc_target *target, struct bc_analysis *a,
+			   const struct bc_known_drivers *kd,
+			   const struct bc_known_driver **culprit_ret)
+{
+	*culprit_ret = NULL;
+	if (a->has_culprit && a->image_name[0] && !a->inbox_image) {
+		uint32_t stamp = a->has_image_timestamp ? date_or_unknown(target, a->image_timestamp) : 0;
+		const struct bc_known_driver *k = bc_known_drivers_lookup(kd, a->image_name, stamp);
+		if (k) {
+			*culprit_ret = k;
+			bc_analysis_evidence(a, BC_EVIDENCE_KNOWN_PROBLEM,
+					     "%s is on the known-problem list (%s, %s, line %zu): %s%s",
+					     a->image_name, k->category, k->vendor, k->line, k->problem,
+					     k->old_before_year && !stamp
+						     ? " (the list means releases older than that; this "
+						       "image's date is unknown)"
+						     : "");
+		}
+	}
+	// Others on the stack: named once each, at most a few.
+	size_t told = 0;
+	for (size_t i = 0; i < a->frame_count && told < 3; i++) {
+		const struct bc_analysis_frame *f = &a->frames[i];
+		if (!f->has_module || !strcasecmp(f->image, a->image_name) ||
+		    bc_analysis_inbox_image(f->image))
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i; j++)
+			seen = seen || !strcasecmp(a->frames[j].image, f->image);
+		if (seen)
+			continue;
+		const struct bc_known_driver *k = bc_known_drivers_lookup(kd, f->image, 0);
+		if (!k)
+			continue;
+		told++;
+		bc_analysis_evidence(a, BC_EVIDENCE_KNOWN_PROBLEM,
+				     "%s (frame %zu%s) is also on the known-problem list (%s, %s): %s",
+				     f->image, i, f->frame.source == BC_FRAME_SCAN ? ", found by scanning"
+										 : "",
+				     k->category, k->vendor, k->problem);
+		bc_analysis_advise(a, "%s: %s", f->image, k->advice);
+	}
+}
+
 static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned frozen,
-		      unsigned age, const struct tm *tm)
+		      unsigned age, const struct tm *tm, const struct bc_known_driver *known)
 {
 	uint32_t code = bc_analysis_base_code(a->code);
 	char what[256];
@@ -370,7 +432,7 @@ static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned 
 		if (*label)
 			format_into(context, sizeof(context), " at %s", label);
 	}
-	char culprit[256];
+	char culprit[768];
 	bool windows_own = a->inbox_image;
 	enum family family = family_of(a->code);
 	if (family == FAMILY_MANUAL) {
@@ -380,11 +442,15 @@ static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned 
 		format_into(culprit, sizeof(culprit), "the hardware reported an error; suspect the "
 			    "processor, memory, cooling or power before any driver");
 	} else if (a->image_name[0] && !windows_own) {
+		char dated[16] = "";
 		if (age)
-			format_into(culprit, sizeof(culprit), "probably caused by %s (dated %04d)",
-				    a->image_name, tm->tm_year + 1900);
+			format_into(dated, sizeof(dated), "the %04d ", tm->tm_year + 1900);
+		if (known)
+			format_into(culprit, sizeof(culprit), "probably caused by %s%s (%s). %s", dated,
+				    a->image_name, known->vendor, known->advice);
 		else
-			format_into(culprit, sizeof(culprit), "probably caused by %s", a->image_name);
+			format_into(culprit, sizeof(culprit), "probably caused by %s%s", dated,
+				    a->image_name);
 	} else if (a->image_name[0] && a->has_culprit &&
 		   a->culprit.match.verdict == BC_TRIAGE_OWNER && family == FAMILY_FAULT) {
 		format_into(culprit, sizeof(culprit), "probably caused by %s, a driver that ships "
@@ -404,11 +470,13 @@ static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned 
 	} else {
 		format_into(culprit, sizeof(culprit), "no culprit could be named");
 	}
-	format_into(a->summary, sizeof(a->summary), "%s%s%s; %s.", what, context,
+	size_t n = strlen(culprit);
+	format_into(a->summary, sizeof(a->summary), n && culprit[n - 1] == '.' ? "%s%s%s; %s"
+										 : "%s%s%s; %s.", what, context,
 		 a->verifier_enabled ? ", under Driver Verifier" : "", culprit);
 }
 
-static void advise(struct bc_analysis *a, unsigned age)
+static void advise(struct bc_analysis *a, unsigned age, const struct bc_known_driver *known)
 {
 	enum family family = family_of(a->code);
 	if (family == FAMILY_MANUAL)
@@ -425,7 +493,9 @@ static void advise(struct bc_analysis *a, unsigned age)
 				      "drivers (`verifier /flags 0x1 /all`, then reproduce) to catch "
 				      "the driver at the moment it corrupts memory");
 	bool third_party = a->image_name[0] && !a->inbox_image;
-	if (third_party && age)
+	if (third_party && known)
+		bc_analysis_advise(a, "%s", known->advice);
+	else if (third_party && age)
 		bc_analysis_advise(a, "Update %s to its vendor's current release, or remove the "
 				      "software that installed it", a->image_name);
 	else if (third_party)
@@ -481,6 +551,16 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 		a->confidence = BC_CONFIDENCE_MEDIUM;  // no unwound frame leads to it
 	if (family_of(a->code) == FAMILY_MANUAL)
 		a->confidence = BC_CONFIDENCE_HIGH;
-	summarize(target, a, frozen, age, &tm);
-	advise(a, age);
+	const struct bc_known_driver *known = NULL;
+	struct bc_known_drivers *kd = NULL;
+	struct bc_error *err = bc_known_drivers_open(&kd);
+	if (err) {
+		bc_analysis_note(a, "the known-problem list could not be read: %s", err->message);
+		bc_error_destroy(err);
+	}
+	if (kd)
+		known_problems(target, a, kd, &known);
+	summarize(target, a, frozen, age, &tm, known);
+	advise(a, age, known);
+	bc_known_drivers_close(kd);
 }
