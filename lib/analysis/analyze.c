@@ -194,8 +194,14 @@ static void image_name(struct bc_target *target, size_t index, const struct bc_m
 		snprintf(buf, size, "%.*s.exe", (int)(n - 4), base);
 		return;
 	}
-	if (!strcasecmp(m->name, "ntoskrnl.exe") && bc_target_info(target)->processors > 1)
+	// Windows 8 and later ship only the multiprocessor kernel; before, a
+	// machine with one processor ran the uniprocessor one.
+	const struct bc_dump_info *info = bc_target_info(target);
+	bool mp = info->processors > 1 || info->build >= 9200;
+	if (mp && !strcasecmp(m->name, "ntoskrnl.exe"))
 		copy_string(buf, size, "ntkrnlmp.exe");
+	else if (mp && !strcasecmp(m->name, "ntkrnlpa.exe"))
+		copy_string(buf, size, "ntkrpamp.exe");
 }
 
 // "10.0.19041.3803" from the image's FileVersion, "" when it has no version resource.
