@@ -9,12 +9,14 @@
 #ifndef BUGCHECK_BUGCHECK_H
 #define BUGCHECK_BUGCHECK_H
 
+#include "bugcheck/analysis.h"
 #include "bugcheck/bugcheck_code.h"
 #include "bugcheck/bugcheck_kb.h"
 #include "bugcheck/context.h"
 #include "bugcheck/disasm.h"
 #include "bugcheck/error.h"
 #include "bugcheck/expr.h"
+#include "bugcheck/known_drivers.h"
 #include "bugcheck/kobj.h"
 #include "bugcheck/stack.h"
 #include "bugcheck/symbols.h"

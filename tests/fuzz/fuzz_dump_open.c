@@ -1,7 +1,8 @@
 // Fuzz target: every dump parser. Opens the input as a crash dump and, if it
 // opens, exercises what a first look at a dump does: header facts, module
 // lists, KDBG, the context, and virtual/physical reads around the addresses
-// the dump itself names.
+// the dump itself names; then the whole !analyze (bc_target_analyze), which
+// walks stacks, follows parameters and reads kernel structures.
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -59,6 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bc_smbios_machine_id(smbios, &id);
 		bc_smbios_free(smbios);
 	}
+	// The knowledge base and rules are the library's own data: parsed once.
+	static struct bc_bugcheck_kb *kb;
+	static struct bc_triage_rules *rules;
+	if (!kb)
+		bc_error_destroy(bc_bugcheck_kb_open(&kb));
+	if (!rules)
+		bc_error_destroy(bc_triage_rules_default(&rules));
+	struct bc_analysis *analysis;
+	if (rules && !bc_target_analyze(t, rules, kb, &analysis))
+		bc_analysis_free(analysis);
 	(void)bc_target_module_named(t, "nt");
 	(void)bc_bugcheck_name(info->bugcheck_code);
 	bc_target_close(t);
