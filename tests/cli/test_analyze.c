@@ -367,7 +367,7 @@ TEST(a_triage_override_changes_the_verdict)
 		REQUIRE(f);
 		fputs(cases[c].text, f);
 		fclose(f);
-		char with_rules[9400];
+		char with_rules[sizeof(options) + sizeof(rules) + 16];
 		snprintf(with_rules, sizeof(with_rules), "%s --triage '%s'", options, rules);
 		char *out = run(with_rules, dump, true, NULL, NULL);
 		json_t *doc = out ? parse_and_validate(out) : NULL;
