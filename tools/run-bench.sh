@@ -10,7 +10,10 @@
 #      a kernel among the ISF tables (bench/bench_symbols.c);
 #   4. stacks: a 64-frame x64 unwind over cached unwind data, and ub's
 #      backward search over a real driver's code (bench/bench_stack.c;
-#      synthetic code when ../shared is absent).
+#      synthetic code when ../shared is absent);
+#   5. analyze: a whole `bugcheck analyze` of a real small memory dump with
+#      no symbols, a local symbol store and the ISF tables
+#      (bench/bench_analyze.c; a synthetic dump when ../shared is absent).
 set -euo pipefail
 build=${1:?usage: run-bench.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,4 +48,10 @@ if [ -d "$shared/symbols/pe" ]; then
   "$build/bench/bench_stack" "$shared"
 else
   "$build/bench/bench_stack"
+fi
+echo "== analyze"
+if [ -d "$shared/dumps/kernel" ]; then
+  "$build/bench/bench_analyze" "$shared"
+else
+  "$build/bench/bench_analyze"
 fi
