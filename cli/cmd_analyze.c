@@ -252,9 +252,13 @@ static void verbose_report(struct bc_session *s, const struct bc_bugcheck_kb *kb
 		field(out, "IMAGE_VERSION", false, a->image_version);
 	if (a->has_image_timestamp) {
 		char t[BC_FMT_TIME_SIZE];
-		char value[BC_FMT_TIME_SIZE + 16];
-		snprintf(value, sizeof(value), "%" PRIx32 " (%s)", a->image_timestamp,
-			 bc_fmt_unix_time(t, a->image_timestamp));
+		char value[BC_FMT_TIME_SIZE + 48];
+		if (a->image_timestamp_is_hash)
+			snprintf(value, sizeof(value), "%" PRIx32 " (a build hash, not a date)",
+				 a->image_timestamp);
+		else
+			snprintf(value, sizeof(value), "%" PRIx32 " (%s)", a->image_timestamp,
+				 bc_fmt_unix_time(t, a->image_timestamp));
 		field(out, "IMAGE_DATE", false, value);
 	}
 	if (a->stack_command[0])

@@ -126,6 +126,7 @@ void bc_print_analysis_json(struct bc_session *s, const struct bc_analysis *a)
 	string_or_null(o, "image_name", a->image_name, true);
 	string_or_null(o, "image_version", a->image_version, true);
 	hex_or_null(o, "image_timestamp", a->has_image_timestamp, a->image_timestamp, true);
+	fprintf(o, "\"image_timestamp_is_hash\": %s, ", a->image_timestamp_is_hash ? "true" : "false");
 	hex_or_null(o, "func_offset", a->has_func_offset, a->func_offset, true);
 	string_or_null(o, "followup", a->followup, true);
 	string_or_null(o, "failure_bucket_id", a->bucket, true);

@@ -264,7 +264,8 @@ static void verifier_evidence(struct bc_analysis *a)
 // are not Microsoft's (whose Windows 10 timestamps are hashes, not dates).
 static unsigned image_age(struct bc_target *target, struct bc_analysis *a, struct tm *tm)
 {
-	if (!a->has_image_timestamp || a->module_index == SIZE_MAX || a->inbox_image)
+	if (!a->has_image_timestamp || a->image_timestamp_is_hash || a->module_index == SIZE_MAX ||
+	    a->inbox_image)
 		return 0;
 	timestamp_date(a->image_timestamp, tm);
 	unsigned year = (unsigned)tm->tm_year + 1900;
@@ -350,30 +351,15 @@ static bool stack_has(const struct bc_analysis *a, const char *prefix)
 	return false;
 }
 
-// The PE timestamp when it can be a link date (not a Windows 10+ build hash
-// that lands after the crash or before 1995), else 0: unknown.
-static uint32_t date_or_unknown(struct bc_target *target, uint32_t timestamp)
-{
-	struct tm tm;
-	timestamp_date(timestamp, &tm);
-	unsigned year = (unsigned)tm.tm_year + 1900;
-	const struct bc_dump_info *info = bc_target_info(target);
-	// FILETIME to Unix seconds: 100 ns units since 1601.
-	uint64_t crash = info->has_system_time && info->system_time > 116444736000000000ull
-				 ? (info->system_time - 116444736000000000ull) / 10000000
-				 : UINT64_MAX;
-	return year < 1995 || timestamp > crash ? 0 : timestamp;
-}
-
 // The culprit and the other third-party images on the failing stack that the
 // known-problem list names; the culprit's entry goes to *@culprit_ret.
-static void known_problems(struct bc_target *target, struct bc_analysis *a,
-			   const struct bc_known_drivers *kd,
+static void known_problems(struct bc_analysis *a, const struct bc_known_drivers *kd,
 			   const struct bc_known_driver **culprit_ret)
 {
 	*culprit_ret = NULL;
 	if (a->has_culprit && a->image_name[0] && !a->inbox_image) {
-		uint32_t stamp = a->has_image_timestamp ? date_or_unknown(target, a->image_timestamp) : 0;
+		uint32_t stamp = a->has_image_timestamp && !a->image_timestamp_is_hash
+					 ? a->image_timestamp : 0;
 		const struct bc_known_driver *k = bc_known_drivers_lookup(kd, a->image_name, stamp);
 		if (k) {
 			*culprit_ret = k;
@@ -559,7 +545,7 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 		bc_error_destroy(err);
 	}
 	if (kd)
-		known_problems(target, a, kd, &known);
+		known_problems(a, kd, &known);
 	summarize(target, a, frozen, age, &tm, known);
 	advise(a, age, known);
 	bc_known_drivers_close(kd);
