@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "bugcheck/bugcheck_kb.h"
+#include "bugcheck/symbols.h"
 #include "cmd.h"
 #include "cmd_expr.h"
+#include "format.h"
 
 // Cuts the next space-separated word of *@rest into @buf; false at the end.
 static bool next_word(const char **rest, char *buf, size_t size)
@@ -28,8 +30,10 @@ static bool next_word(const char **rest, char *buf, size_t size)
 }
 
 // Prints the value of one parameter, 16 hex digits on 64-bit targets and 8 on
-// 32-bit ones, then its meaning; a value's longer note follows on lines that
-// start with a TAB, as WinDbg continues a parameter's text.
+// 32-bit ones, then its meaning; an address inside a loaded image is named
+// after it ("(amdppm+0x334c)"), which WinDbg leaves to the reader; a value's
+// longer note follows on lines that start with a TAB, as WinDbg continues a
+// parameter's text.
 static void print_arg(struct bc_session *s, unsigned index, uint64_t value,
 		      const struct bc_bugcheck_arg *arg)
 {
@@ -42,6 +46,15 @@ static void print_arg(struct bc_session *s, unsigned index, uint64_t value,
 	bc_bugcheck_arg_text(arg, text, sizeof(text));
 	if (*text)
 		fprintf(s->out, ", %s", text);
+	if (arg->kind == BC_BUGCHECK_ARG_ADDRESS || arg->kind == BC_BUGCHECK_ARG_POINTER) {
+		char where[320];
+		bc_target_format_address(s->target, value, where, sizeof(where));
+		if (*where) {
+			fputs(" (", s->out);
+			bc_put_escaped(s->out, where, 0);
+			fputc(')', s->out);
+		}
+	}
 	fputc('\n', s->out);
 	for (const char *note = arg->value_note; note && *note;) {
 		size_t n = strcspn(note, "\n");
