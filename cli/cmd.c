@@ -84,6 +84,9 @@ const struct bc_command bc_commands[] = {
 	{ "!analyze", false, cmd_analyze, "!analyze [-v] | !analyze -show CODE [P1 [P2 [P3 [P4]]]]",
 	  "the verdict: failing stack, blamed module, bucket, evidence and advice (-v: all of "
 	  "WinDbg's fields and ours); -show: what a bug check code and its parameters mean" },
+	{ "!errrec", false, cmd_errrec, "!errrec ADDRESS",
+	  "a WHEA error record (0x124's Arg2): severity, sections, and what failed in a Processor "
+	  "Generic or Platform Memory section" },
 	{ "!lmi", false, cmd_lmi, "!lmi MODULE",
 	  "a module's image headers, CodeView record (the PDB it wants) and symbol state" },
 	{ ".help", false, cmd_help, ".help", "list commands" },

@@ -47,7 +47,7 @@ bc_cmd_fn cmd_help, cmd_quit, cmd_bugcheck, cmd_vertarget, cmd_registers, cmd_lm
 	cmd_unassemble, cmd_unassemble_back, cmd_unassemble_function, cmd_cxr, cmd_exr, cmd_stack, cmd_lmi,
 	cmd_trap, cmd_frame, cmd_thread, cmd_processor, cmd_running, cmd_prcb,
 	cmd_thread_info, cmd_irql, cmd_ipi, cmd_process, cmd_pcr, cmd_verifier, cmd_pte,
-	cmd_sysinfo, cmd_enumtag, cmd_vm, cmd_process_context, cmd_analyze, cmd_owner;
+	cmd_sysinfo, cmd_enumtag, cmd_vm, cmd_process_context, cmd_analyze, cmd_owner, cmd_errrec;
 
 /** "DISPATCH_LEVEL", "IPI_LEVEL", ... for @irql on @machine; NULL for levels without a name. */
 const char *bc_cmd_irql_name(enum bc_machine machine, uint64_t irql);

@@ -25,5 +25,6 @@
 #include "bugcheck/sysinfo.h"
 #include "bugcheck/triage.h"
 #include "bugcheck/target.h"
+#include "bugcheck/whea.h"
 
 #endif

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include "bugcheck/kobj.h"
 #include "bugcheck/pe.h"
 #include "bugcheck/symbols.h"
+#include "bugcheck/whea.h"
 
 BC_PUBLIC const char *bc_confidence_name(enum bc_confidence confidence)
 {
@@ -342,6 +344,77 @@ static void bit_flip_evidence(struct bc_analysis *a)
 	}
 }
 
+// 0x124: what the WHEA error record in Arg2 says failed; the part to suspect
+// goes to @part ("the processor", "the memory").
+static void whea_evidence(struct bc_target *target, struct bc_analysis *a, char *part,
+			  size_t size)
+{
+	if (bc_analysis_base_code(a->code) != 0x124)
+		return;
+	struct bc_whea_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	struct bc_error *err = bc_target_read_whea(target, a->params[1], r);
+	if (err) {
+		bc_analysis_note(a, "the WHEA error record in Arg2 (%#" PRIx64 ") could not be read: %s",
+				 a->params[1], err->message);
+		bc_error_destroy(err);
+		free(r);
+		return;
+	}
+	bc_analysis_evidence(a, BC_EVIDENCE_HARDWARE,
+			     "the WHEA error record at %#" PRIx64 " (!errrec): %s, %u section%s",
+			     a->params[1], bc_whea_severity_name(r->severity), r->section_count,
+			     r->section_count == 1 ? "" : "s");
+	for (size_t i = 0; i < r->decoded_sections; i++) {
+		const struct bc_whea_section *sec = &r->sections[i];
+		char detail[256] = "";
+		if (sec->kind == BC_WHEA_SECTION_PROCESSOR_GENERIC && sec->has_error_type) {
+			format_into(detail, sizeof(detail), ": %s%s%s", bc_whea_error_type_name(sec->error_type),
+				    sec->has_operation ? ", " : "",
+				    sec->has_operation ? bc_whea_operation_name(sec->operation) : "");
+			if (sec->has_level) {
+				size_t n = strlen(detail);
+				format_into(detail + n, sizeof(detail) - n, ", cache level %u", sec->level);
+			}
+			if (sec->has_processor_id) {
+				size_t n = strlen(detail);
+				format_into(detail + n, sizeof(detail) - n, ", processor id %#" PRIx64,
+					    sec->processor_id);
+			}
+			if (!*part)
+				format_into(part, size, "the processor (%s)",
+					    bc_whea_error_type_name(sec->error_type));
+		} else if (sec->kind == BC_WHEA_SECTION_MEMORY) {
+			format_into(detail, sizeof(detail), ": %s",
+				    sec->has_memory_error_type
+					    ? bc_whea_memory_error_name(sec->memory_error_type)
+					    : "memory error");
+			if (sec->has_physical_address) {
+				size_t n = strlen(detail);
+				format_into(detail + n, sizeof(detail) - n, " at physical address %#" PRIx64,
+					    sec->physical_address);
+			}
+			if (sec->has_dimm) {
+				size_t n = strlen(detail);
+				format_into(detail + n, sizeof(detail) - n,
+					    ", node %u card %u module %u bank %u", sec->node, sec->card,
+					    sec->module, sec->bank);
+			}
+			if (!*part)
+				format_into(part, size, "the memory (RAM)");
+		} else if (sec->kind == BC_WHEA_SECTION_PCIE || sec->kind == BC_WHEA_SECTION_PCI_BUS) {
+			if (!*part)
+				format_into(part, size, "a PCI Express device or slot");
+		}
+		bc_analysis_evidence(a, BC_EVIDENCE_HARDWARE, "section %zu: %s (%s%s)%s%s", i,
+				     bc_whea_section_name(sec->kind), bc_whea_severity_name(sec->severity),
+				     sec->flags & 1 ? ", primary" : "", detail,
+				     sec->fits ? "" : "; the section lies outside the record");
+	}
+	free(r);
+}
+
 static bool stack_has(const struct bc_analysis *a, const char *prefix)
 {
 	for (size_t i = 0; i < a->frame_count; i++)
@@ -398,7 +471,8 @@ static void known_problems(struct bc_analysis *a, const struct bc_known_drivers 
 }
 
 static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned frozen,
-		      unsigned age, const struct tm *tm, const struct bc_known_driver *known)
+		      unsigned age, const struct tm *tm, const struct bc_known_driver *known,
+		      const char *hardware_part)
 {
 	uint32_t code = bc_analysis_base_code(a->code);
 	char what[256];
@@ -424,6 +498,10 @@ static void summarize(struct bc_target *target, struct bc_analysis *a, unsigned 
 	if (family == FAMILY_MANUAL) {
 		format_into(culprit, sizeof(culprit), "the crash was started on purpose (a key "
 			    "combination, a held power button or a debugger): no component failed");
+	} else if (family == FAMILY_HARDWARE && *hardware_part) {
+		format_into(culprit, sizeof(culprit), "the hardware reported an uncorrectable error "
+			    "in %s; suspect it, its cooling and power before any driver",
+			    hardware_part);
 	} else if (family == FAMILY_HARDWARE) {
 		format_into(culprit, sizeof(culprit), "the hardware reported an error; suspect the "
 			    "processor, memory, cooling or power before any driver");
@@ -468,7 +546,7 @@ static void advise(struct bc_analysis *a, unsigned age, const struct bc_known_dr
 	if (family == FAMILY_MANUAL)
 		return;
 	if (family == FAMILY_HARDWARE)
-		bc_analysis_advise(a, "Read the WHEA error record (!errrec on Arg2 in WinDbg), check "
+		bc_analysis_advise(a, "Read the WHEA error record (`!errrec` on Arg2), check "
 				      "temperatures and power, undo overclocking, update the BIOS, "
 				      "and test the RAM");
 	if (family == FAMILY_WATCHDOG)
@@ -546,7 +624,9 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 	}
 	if (kd)
 		known_problems(a, kd, &known);
-	summarize(target, a, frozen, age, &tm, known);
+	char hardware_part[128] = "";
+	whea_evidence(target, a, hardware_part, sizeof(hardware_part));
+	summarize(target, a, frozen, age, &tm, known, hardware_part);
 	advise(a, age, known);
 	bc_known_drivers_close(kd);
 }

@@ -456,6 +456,67 @@ TEST(bad_parameters_give_a_partial_verdict)
 	json_decref(doc);
 }
 
+TEST(a_machine_check_names_the_hardware)
+{
+	// 0x124 with its WHEA record (Arg2) in pool memory: a fatal cache error.
+	static uint8_t page[4096];
+	static const struct bc_fixture_whea w = {
+		.severity = 1, .error_type = 1, .operation = 1, .level = 2, .processor_id = 6,
+		.physical_address = 0x23a5f6040ull, .memory_error_type = 3, .card = 1, .module = 2,
+		.bank = 5,
+	};
+	const uint64_t va = 0xffffb60420000000ull, record = va + 0x30;
+	REQUIRE(bc_fixture_whea_record(&w, page + 0x30, sizeof(page) - 0x30));
+	struct bc_fixture_blob blob = { va, page, sizeof(page) };
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,
+					.bugcheck_code = 0x124,
+					.bugcheck_parameters = { 0, record, 0xbe000000, 0x100110a },
+					.blobs = &blob,
+					.blob_count = 1 };
+	char dump[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, NULL, dump));
+	char *out = run("", dump, true, NULL, NULL);
+	json_t *doc = out ? parse_and_validate(out) : NULL;
+	free(out);
+	if (doc) {
+		const json_t *evidence = json_object_get(doc, "evidence");
+		char all[4096] = "";
+		for (size_t i = 0; i < json_array_size(evidence); i++) {
+			const json_t *e = json_array_get(evidence, i);
+			if (!strcmp(json_string_value(json_object_get(e, "kind")), "hardware") &&
+			    strlen(all) + 600 < sizeof(all)) {
+				strcat(all, json_string_value(json_object_get(e, "text")));
+				strcat(all, "\n");
+			}
+		}
+		CHECK_CONTAINS(all, "Fatal, 2 sections");
+		CHECK_CONTAINS(all, "section 0: Processor Generic (Fatal, primary): Cache error, "
+				    "Data Read, cache level 2, processor id 0x6");
+		CHECK_CONTAINS(all, "section 1: Platform Memory (Fatal): Multi-bit ECC at physical "
+				    "address 0x23a5f6040, node 0 card 1 module 2 bank 5");
+		CHECK_CONTAINS(str(doc, "verdict", "summary"),
+			       "uncorrectable error in the processor (Cache error)");
+		json_decref(doc);
+	}
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "!errrec %" PRIx64, record);
+	out = run("", dump, false, cmd, NULL);
+	unlink(dump);
+	REQUIRE(out);
+	char want[200];
+	snprintf(want, sizeof(want), "Common Platform Error Record @ %016" PRIx64 "\n", record);
+	CHECK_CONTAINS(out, want);
+	CHECK_CONTAINS(out, "Severity      : Fatal (1)\nLength        : 544\n");
+	CHECK_CONTAINS(out, "Timestamp     : 11/24/2026 12:34:56 (UTC)\n");
+	CHECK_CONTAINS(out, "Section 0     : Processor Generic\n");
+	CHECK_CONTAINS(out, "Flags         : 0x00000001 Primary\n");
+	CHECK_CONTAINS(out, "Error Type    : Cache error\nOperation     : Data Read\nLevel         : 2\n");
+	CHECK_CONTAINS(out, "Section 1     : Platform Memory\n");
+	CHECK_CONTAINS(out, "Physical Addr : 0x000000023a5f6040\n");
+	CHECK_CONTAINS(out, "Error Type    : Multi-bit ECC\n");
+	free(out);
+}
+
 // ---- Real dumps ----------------------------------------------------------------
 
 // MANIFEST.tsv's row for @name: the bug check code and parameters.
