@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/words.h"
 #include "bugcheck/known_drivers.h"
 
 // The text tools/embed_text.cmake generates from data/known_drivers.txt.
@@ -77,27 +78,6 @@ struct parse_state {
 static struct bc_error *line_error(const struct parse_state *ps, const char *problem)
 {
 	return bc_error_format(ps->line_offset, "%s line %zu: %s", ps->what, ps->line, problem);
-}
-
-// Cuts the next space-separated word off *@rest (NUL-terminating it in place).
-static char *next_word(char **rest)
-{
-	char *p = *rest;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p) {
-		*rest = p;
-		return NULL;
-	}
-	char *word = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	if (*p)
-		*p++ = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	*rest = p;
-	return word;
 }
 
 BC_PUBLIC uint64_t bc_known_drivers_year_start(unsigned year)
@@ -184,7 +164,7 @@ static struct bc_error *parse_driver_line(struct parse_state *ps, char *rest)
 	if (err)
 		return err;
 	ps->entry = NULL;
-	char *pattern = next_word(&rest);
+	char *pattern = bc_next_word(&rest);
 	if (!pattern || *rest)
 		return line_error(ps, "driver: expected one image name or prefix");
 	bool prefix;
@@ -223,7 +203,7 @@ static struct bc_error *parse_driver_line(struct parse_state *ps, char *rest)
 
 static struct bc_error *parse_category(struct parse_state *ps, char *rest)
 {
-	char *word = next_word(&rest);
+	char *word = bc_next_word(&rest);
 	for (size_t i = 0; word && !*rest && i < sizeof(categories) / sizeof(categories[0]); i++) {
 		if (!strcmp(word, categories[i])) {
 			ps->entry->pub.category = categories[i];
@@ -237,7 +217,7 @@ static struct bc_error *parse_category(struct parse_state *ps, char *rest)
 
 static struct bc_error *parse_year(struct parse_state *ps, char *rest)
 {
-	char *word = next_word(&rest);
+	char *word = bc_next_word(&rest);
 	if (!word || *rest || strlen(word) != 4 || strspn(word, "0123456789") != 4)
 		return line_error(ps, "old-before: expected a year of four digits");
 	unsigned year = (unsigned)strtoul(word, NULL, 10);
@@ -271,7 +251,7 @@ static struct bc_error *parse_line(struct parse_state *ps, char *line)
 	static const char *const keywords[] = { "category", "vendor", "problem", "advice",
 						"old-before" };
 	char *rest = line;
-	char *keyword = next_word(&rest);
+	char *keyword = bc_next_word(&rest);
 	if (!strcmp(keyword, "driver"))
 		return parse_driver_line(ps, rest);
 	size_t k = 0;

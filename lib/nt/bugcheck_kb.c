@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/words.h"
 #include "bugcheck/bugcheck_code.h"
 #include "nt/bugcheck_kb_private.h"
 
@@ -122,27 +123,6 @@ static bool grow(void **array, size_t *cap, size_t count, size_t elem, size_t ma
 	return true;
 }
 
-// Cuts the next space-separated word off *@rest (NUL-terminating it in place).
-static char *next_word(char **rest)
-{
-	char *p = *rest;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p) {
-		*rest = p;
-		return NULL;
-	}
-	char *word = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	if (*p)
-		*p++ = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	*rest = p;
-	return word;
-}
-
 // "0x1A", "1a": 1 to 16 hex digits.
 static bool parse_hex(const char *s, uint64_t *ret)
 {
@@ -238,8 +218,8 @@ static struct bc_error *parse_code_line(struct parse_state *ps, char *rest)
 	if (err)
 		return err;
 	uint64_t code;
-	char *code_word = next_word(&rest);
-	char *name = next_word(&rest);
+	char *code_word = bc_next_word(&rest);
+	char *name = bc_next_word(&rest);
 	if (!parse_hex(code_word, &code) || code > UINT32_MAX)
 		return line_error(ps, "code: expected a 32-bit hex code");
 	if (!name || !is_identifier(name) || *rest)
@@ -265,9 +245,9 @@ static struct bc_error *parse_arg_line(struct parse_state *ps, char *rest)
 	if (err)
 		return err;
 	unsigned n;
-	if (!parse_arg_number(next_word(&rest), &n))
+	if (!parse_arg_number(bc_next_word(&rest), &n))
 		return line_error(ps, "arg: expected a parameter number 1-4");
-	char *kind_word = next_word(&rest);
+	char *kind_word = bc_next_word(&rest);
 	struct kb_arg arg = { .set = true, .text = rest };
 	if (!kind_word || !parse_kind(kind_word, &arg))
 		return line_error(ps, "arg: unknown kind (value, address, ntstatus, irql, code, "
@@ -286,9 +266,9 @@ static struct bc_error *parse_case_line(struct parse_state *ps, char *rest)
 		return err;
 	unsigned n;
 	uint64_t value;
-	if (!parse_arg_number(next_word(&rest), &n))
+	if (!parse_arg_number(bc_next_word(&rest), &n))
 		return line_error(ps, "case: expected a parameter number 1-4");
-	if (!parse_hex(next_word(&rest), &value))
+	if (!parse_hex(bc_next_word(&rest), &value))
 		return line_error(ps, "case: expected a hex value");
 	if (!*rest)
 		return line_error(ps, "case: expected a label after the value");
@@ -347,7 +327,7 @@ static struct bc_error *parse_same_line(struct parse_state *ps, char *rest)
 	for (unsigned i = 0; i < 4; i++)
 		if (e->args[i].set)
 			return line_error(ps, "same must follow its code line directly");
-	if (!parse_hex(next_word(&rest), &code) || code > UINT32_MAX || *rest)
+	if (!parse_hex(bc_next_word(&rest), &code) || code > UINT32_MAX || *rest)
 		return line_error(ps, "same: expected one 32-bit hex code");
 	if (code == e->code)
 		return line_error(ps, "same: an entry cannot be the same as itself");
@@ -359,7 +339,7 @@ static struct bc_error *parse_same_line(struct parse_state *ps, char *rest)
 static struct bc_error *parse_kb_line(struct parse_state *ps, char *line)
 {
 	char *rest = line;
-	char *keyword = next_word(&rest);
+	char *keyword = bc_next_word(&rest);
 	// Decided now: joining a text line moves its words over its own keyword.
 	const char *joinable = !strcmp(keyword, "text") ? "text"
 			       : !strcmp(keyword, "note") ? "note" : NULL;
@@ -384,9 +364,9 @@ static struct bc_error *parse_status_line(struct parse_state *ps, char *line)
 {
 	char *rest = line;
 	uint64_t status;
-	if (!parse_hex(next_word(&rest), &status) || status > UINT32_MAX)
+	if (!parse_hex(bc_next_word(&rest), &status) || status > UINT32_MAX)
 		return line_error(ps, "expected a 32-bit hex status");
-	char *name = next_word(&rest);
+	char *name = bc_next_word(&rest);
 	if (!name || !is_identifier(name) || *rest)
 		return line_error(ps, "expected one name of capitals, digits and '_' after the status");
 	struct bc_bugcheck_kb *kb = ps->kb;

@@ -136,30 +136,17 @@ static json_t *parse_and_validate(const char *text)
 
 // ---- Running the CLI ---------------------------------------------------------
 
-// "bugcheck [OPTIONS] analyze [--json] DUMP" or, with @commands, "bugcheck -q
+// "bugcheck [OPTIONS] analyze [--json] DUMP" or, with @commands, "bugcheck
 // [OPTIONS] DUMP -c COMMANDS"; stdout and stderr (malloc'd).
 static char *run(const char *options, const char *dump, bool json, const char *commands,
 		 int *status)
 {
-	const char *exe = getenv("BC_BUGCHECK");
-	if (!exe) {
-		TEST_FAIL_AT("BC_BUGCHECK is not set (ctest sets it to the built CLI)");
+	char *with = NULL;
+	if (asprintf(&with, "%s%s", options,
+		     commands ? "" : json ? " analyze --json" : " analyze") < 0)
 		return NULL;
-	}
-	char cmd[16384] = "";
-	bc_test_append_quoted(cmd, sizeof(cmd), exe);
-	strcat(cmd, " ");
-	if (strlen(options) + strlen(cmd) + 32 < sizeof(cmd))
-		strcat(cmd, options);
-	strcat(cmd, commands ? " -q " : json ? " analyze --json " : " analyze ");
-	bc_test_append_quoted(cmd, sizeof(cmd), dump);
-	if (commands) {
-		strcat(cmd, " -c ");
-		bc_test_append_quoted(cmd, sizeof(cmd), commands);
-	}
-	char *out = bc_test_run_shell(cmd, status);
-	if (!out)
-		TEST_FAIL_AT("could not run %s", cmd);
+	char *out = bc_test_run_bugcheck(with, dump, commands, status);
+	free(with);
 	return out;
 }
 
@@ -224,17 +211,43 @@ static void check_stack_command_reproduces(const char *options, const char *dump
 
 // ---- Synthetic dumps with a planted culprit ----------------------------------
 
+// Writes the scenario @make lays out from the ISF table (format @format) to
+// @dump, its records to *@ex (the caller frees them) and the symbol options
+// to @options; false (the test skipped or failed) when it cannot.
+static bool write_scenario(void (*make)(struct bc_fixture_spec *, const char *),
+			   enum bc_fixture_format format, struct bc_fixture_expect **ex,
+			   char dump[BC_FIXTURE_TEMP_PATH], char *options, size_t options_size)
+{
+	static char table[4300];
+	*ex = NULL;
+	if (!isf_setup(table, sizeof(table), options, options_size)) {
+		bc_test_state.skipped = true;
+		bc_test_state.skip_reason = "skipped: ../shared/symbols/isf not found";
+		return false;
+	}
+	struct bc_fixture_spec spec = { .format = format };
+	make(&spec, table);
+	*ex = calloc(1, sizeof(**ex));
+	struct bc_error *err = *ex ? bc_fixture_write_temp(&spec, *ex, dump) : &bc_enomem;
+	if (err) {
+		TEST_FAIL_AT("writing the scenario: %s", err->message);
+		bc_error_destroy(err);
+		free(*ex);
+		*ex = NULL;
+		return false;
+	}
+	return true;
+}
+
 TEST(ipi_double_fault_verdict)
 {
-	char table[4300], options[9000];
-	if (!isf_setup(table, sizeof(table), options, sizeof(options)))
-		SKIP("skipped: ../shared/symbols/isf not found");
-	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
-	bc_fixture_ipi_double_fault(&spec, table);
-	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
-	REQUIRE(ex);
-	char dump[BC_FIXTURE_TEMP_PATH];
-	REQUIRE_OK(bc_fixture_write_temp(&spec, ex, dump));
+	char options[9000], dump[BC_FIXTURE_TEMP_PATH];
+	struct bc_fixture_expect *ex;
+	if (!write_scenario(bc_fixture_ipi_double_fault, BC_FIXTURE_BITMAP_KERNEL, &ex, dump,
+			    options, sizeof(options)))
+		return;
+	struct bc_fixture_spec spec = { 0 };
+	bc_fixture_ipi_double_fault(&spec, "");  // its modules, to compare with
 	REQUIRE(ex->chain_count == 12 && ex->chain[2].trap_frame);
 	int status = -1;
 	char *out = run(options, dump, true, NULL, &status);
@@ -338,15 +351,11 @@ TEST(ipi_double_fault_verdict)
 
 TEST(a_triage_override_changes_the_verdict)
 {
-	char table[4300], options[9000];
-	if (!isf_setup(table, sizeof(table), options, sizeof(options)))
-		SKIP("skipped: ../shared/symbols/isf not found");
-	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL };
-	bc_fixture_ipi_double_fault(&spec, table);
-	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
-	REQUIRE(ex);
-	char dump[BC_FIXTURE_TEMP_PATH], rules[BC_FIXTURE_TEMP_PATH];
-	REQUIRE_OK(bc_fixture_write_temp(&spec, ex, dump));
+	char options[9000], dump[BC_FIXTURE_TEMP_PATH], rules[BC_FIXTURE_TEMP_PATH];
+	struct bc_fixture_expect *ex;
+	if (!write_scenario(bc_fixture_ipi_double_fault, BC_FIXTURE_BITMAP_KERNEL, &ex, dump,
+			    options, sizeof(options)))
+		return;
 	snprintf(rules, sizeof(rules), "%s", dump);
 	strcat(rules, ".ini");
 	static const struct {
@@ -395,15 +404,11 @@ TEST(a_triage_override_changes_the_verdict)
 
 TEST(page_fault_in_a_driver_verdict)
 {
-	char table[4300], options[9000];
-	if (!isf_setup(table, sizeof(table), options, sizeof(options)))
-		SKIP("skipped: ../shared/symbols/isf not found");
-	struct bc_fixture_spec spec = { .format = BC_FIXTURE_FULL };
-	bc_fixture_page_fault_in_driver(&spec, table);
-	struct bc_fixture_expect *ex = calloc(1, sizeof(*ex));
-	REQUIRE(ex);
-	char dump[BC_FIXTURE_TEMP_PATH];
-	REQUIRE_OK(bc_fixture_write_temp(&spec, ex, dump));
+	char options[9000], dump[BC_FIXTURE_TEMP_PATH];
+	struct bc_fixture_expect *ex;
+	if (!write_scenario(bc_fixture_page_fault_in_driver, BC_FIXTURE_FULL, &ex, dump, options,
+			    sizeof(options)))
+		return;
 	char *out = run(options, dump, true, NULL, NULL);
 	unlink(dump);
 	json_t *doc = out ? parse_and_validate(out) : NULL;

@@ -69,25 +69,7 @@ static bool isf_table(char *buf, size_t size)
 static char *run_cli_with(const char *options, const char *dump, const char *commands,
 			  int *status)
 {
-	const char *exe = getenv("BC_BUGCHECK");
-	if (!exe) {
-		TEST_FAIL_AT("BC_BUGCHECK is not set (ctest sets it to the built CLI)");
-		return NULL;
-	}
-	char cmd[16384] = "";
-	bc_test_append_quoted(cmd, sizeof(cmd), exe);
-	strcat(cmd, " -q ");
-	if (strlen(options) + strlen(cmd) + 2 < sizeof(cmd)) {
-		strcat(cmd, options);
-		strcat(cmd, " ");
-	}
-	bc_test_append_quoted(cmd, sizeof(cmd), dump);
-	strcat(cmd, " -c ");
-	bc_test_append_quoted(cmd, sizeof(cmd), commands);
-	char *out = bc_test_run_shell(cmd, status);
-	if (!out)
-		TEST_FAIL_AT("could not run %s", exe);
-	return out;
+	return bc_test_run_bugcheck(options, dump, commands, status);
 }
 
 static char *run_cli(const char *dump, const char *commands, int *status)

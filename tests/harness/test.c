@@ -114,6 +114,32 @@ void bc_test_append_quoted(char *cmd, size_t size, const char *s)
 	cmd[n] = 0;
 }
 
+char *bc_test_run_bugcheck(const char *options, const char *dump, const char *commands,
+			   int *status)
+{
+	const char *exe = getenv("BC_BUGCHECK");
+	if (!exe) {
+		TEST_FAIL_AT("BC_BUGCHECK is not set (ctest sets it to the built CLI)");
+		return NULL;
+	}
+	char cmd[16384] = "";
+	bc_test_append_quoted(cmd, sizeof(cmd), exe);
+	strcat(cmd, " -q ");
+	if (strlen(options) + strlen(cmd) + 2 < sizeof(cmd)) {
+		strcat(cmd, options);
+		strcat(cmd, " ");
+	}
+	bc_test_append_quoted(cmd, sizeof(cmd), dump);
+	if (commands) {
+		strcat(cmd, " -c ");
+		bc_test_append_quoted(cmd, sizeof(cmd), commands);
+	}
+	char *out = bc_test_run_shell(cmd, status);
+	if (!out)
+		TEST_FAIL_AT("could not run %s", exe);
+	return out;
+}
+
 bool bc_test_find_shared(char *dir, size_t size, const char *probe)
 {
 	const char *env = getenv("BC_SHARED_DIR");

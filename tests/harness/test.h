@@ -41,6 +41,13 @@ char *bc_test_command_output(const char *cmd);
  * and its exit status in *@status (may be NULL; -1 when it did not exit).
  */
 char *bc_test_run_shell(const char *cmd, int *status);
+/**
+ * Runs "bugcheck -q OPTIONS DUMP [-c COMMANDS]" (the CLI ctest names in
+ * $BC_BUGCHECK) as bc_test_run_shell() does; @options go to the shell as
+ * they are (quote them), @commands may be NULL. NULL after failing the test.
+ */
+char *bc_test_run_bugcheck(const char *options, const char *dump, const char *commands,
+			   int *status);
 /** Appends @s to the command line @cmd quoted for sh ('...', ' as '\''). */
 void bc_test_append_quoted(char *cmd, size_t size, const char *s);
 /**

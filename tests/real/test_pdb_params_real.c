@@ -42,29 +42,9 @@ static char *pdbutil(const char *args, const char *path)
 	char cmd[8400];
 	if (strchr(path, '\''))
 		return NULL;
-	snprintf(cmd, sizeof(cmd), "llvm-pdbutil %s '%s' 2>/dev/null", args, path);
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return NULL;
-	size_t cap = 1 << 20, len = 0, n;
-	char *out = malloc(cap);
-	while (out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
-		len += n;
-		if (cap - len < 4096) {
-			char *grown = realloc(out, cap * 2);
-			if (!grown) {
-				free(out);
-				out = NULL;
-				break;
-			}
-			out = grown;
-			cap *= 2;
-		}
-	}
-	pclose(p);
-	if (out)
-		out[len] = 0;
-	return out;
+	// Its own errors are dropped: the braces keep them from the harness's 2>&1.
+	snprintf(cmd, sizeof(cmd), "{ llvm-pdbutil %s '%s' 2>/dev/null; }", args, path);
+	return bc_test_run_shell(cmd, NULL);
 }
 
 // One symbol record of the dump: its offset, kind, and all its text.
