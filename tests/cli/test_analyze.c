@@ -402,33 +402,76 @@ TEST(a_triage_override_changes_the_verdict)
 	free(ex);
 }
 
+// The same NULL-pointer read in contosonet.sys, raised as the bug checks a
+// page fault can end in: each names the faulting instruction in its own
+// parameter and buckets the culprit with its own prefix.
+static void page_fault_as_0a(struct bc_fixture_spec *spec, const char *table)
+{
+	bc_fixture_page_fault_in_driver(spec, table);
+	spec->bugcheck_code = 0x0a;  // same parameters as 0xD1: Arg4 the instruction
+}
+
+static void page_fault_as_50(struct bc_fixture_spec *spec, const char *table)
+{
+	bc_fixture_page_fault_in_driver(spec, table);
+	spec->bugcheck_code = 0x50;  // Arg1 the address, Arg2 0 (read), Arg3 the instruction
+	spec->bugcheck_parameters[0] = 0xffffa00000000028ull;
+	spec->bugcheck_parameters[1] = 0;
+	spec->bugcheck_parameters[2] = BC_FIXTURE_INTERRUPTED_PC;
+	spec->bugcheck_parameters[3] = 2;
+}
+
+static void page_fault_as_1e(struct bc_fixture_spec *spec, const char *table)
+{
+	bc_fixture_page_fault_in_driver(spec, table);
+	spec->bugcheck_code = 0x1e;  // Arg1 the exception code, Arg2 its address
+	spec->bugcheck_parameters[0] = 0xffffffffc0000005ull;
+	spec->bugcheck_parameters[1] = BC_FIXTURE_INTERRUPTED_PC;
+	spec->bugcheck_parameters[2] = 0;
+	spec->bugcheck_parameters[3] = 0x28;
+}
+
 TEST(page_fault_in_a_driver_verdict)
 {
-	char options[9000], dump[BC_FIXTURE_TEMP_PATH];
-	struct bc_fixture_expect *ex;
-	if (!write_scenario(bc_fixture_page_fault_in_driver, BC_FIXTURE_FULL, &ex, dump, options,
-			    sizeof(options)))
-		return;
-	char *out = run(options, dump, true, NULL, NULL);
-	unlink(dump);
-	json_t *doc = out ? parse_and_validate(out) : NULL;
-	free(out);
-	if (!doc) {
+	static const struct {
+		void (*make)(struct bc_fixture_spec *, const char *);
+		unsigned ip_param;  // 0-3: the parameter naming the faulting instruction
+		const char *bucket;
+	} families[] = {
+		{ bc_fixture_page_fault_in_driver, 3, "AV_contosonet!unknown_function" },
+		{ page_fault_as_0a, 3, "AV_contosonet!unknown_function" },
+		{ page_fault_as_50, 2, "AV_R_INVALID_contosonet!unknown_function" },
+		{ page_fault_as_1e, 1, "AV_contosonet!unknown_function" },
+	};
+	for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
+		char options[9000], dump[BC_FIXTURE_TEMP_PATH];
+		struct bc_fixture_expect *ex;
+		if (!write_scenario(families[k].make, BC_FIXTURE_FULL, &ex, dump, options,
+				    sizeof(options)))
+			return;
+		char *out = run(options, dump, true, NULL, NULL);
+		unlink(dump);
+		json_t *doc = out ? parse_and_validate(out) : NULL;
+		free(out);
+		if (!doc) {
+			free(ex);
+			continue;
+		}
+		// The trap frame interrupted contosonet.sys at the instruction the
+		// parameter names.
+		char want[200];
+		symbol_name_of(ex->chain[3].call_site, want, sizeof(want));
+		CHECK_STR(str(doc, "verdict", "symbol_name"), want);
+		CHECK_STR(str(doc, "verdict", "failure_bucket_id"), families[k].bucket);
+		CHECK_STR(str(doc, "verdict", "culprit_from"), "frame");
+		CHECK_EQ(hex(doc, "failing_context", "trap_frame"), ex->chain[2].trap_frame);
+		CHECK_EQ(ex->bugcheck_parameters[families[k].ip_param], ex->chain[3].pc);
+		CHECK_EQ(hex(doc, "failing_context", "faulting_ip"), ex->chain[3].pc);
+		CHECK_STR(str(doc, "verdict", "confidence"), "high");
+		CHECK_CONTAINS(str(doc, "verdict", "summary"), "probably caused by contosonet.sys");
+		json_decref(doc);
 		free(ex);
-		return;
 	}
-	// The trap frame interrupted contosonet.sys at the instruction Arg4 names.
-	char want[200];
-	symbol_name_of(ex->chain[3].call_site, want, sizeof(want));
-	CHECK_STR(str(doc, "verdict", "symbol_name"), want);
-	CHECK_STR(str(doc, "verdict", "failure_bucket_id"), "AV_contosonet!unknown_function");
-	CHECK_STR(str(doc, "verdict", "culprit_from"), "frame");
-	CHECK_EQ(hex(doc, "failing_context", "trap_frame"), ex->chain[2].trap_frame);
-	CHECK_EQ(hex(doc, "failing_context", "faulting_ip"), ex->bugcheck_parameters[3]);
-	CHECK_STR(str(doc, "verdict", "confidence"), "high");
-	CHECK_CONTAINS(str(doc, "verdict", "summary"), "probably caused by contosonet.sys");
-	json_decref(doc);
-	free(ex);
 }
 
 TEST(bad_parameters_give_a_partial_verdict)
