@@ -1,15 +1,20 @@
 // Volatility 3 ISF tables as a struct bc_symtab (bugcheck/isf.h).
 //
-// The parsed JSON document is kept; symbols go into a sorted index on open
-// (names borrowed from the document). Types are made on demand: a named type
-// gets an id when first referenced, its fields or constants only when that id
-// is asked for; anonymous descriptors (pointers, arrays, bitfields) get an id
+// A kernel's table is megabytes of JSON, of which an analysis needs the
+// symbols and a few dozen types, so the text is kept and walked by spans
+// (sym/json_scan.h) rather than parsed whole: on open, the symbols go into a
+// sorted index and each named type's definition is located (names decoded
+// into an arena the table owns). A definition is parsed by jansson only when
+// its type is first asked for. Types are made on demand: a named type gets an
+// id when first referenced, its fields or constants only when that id is
+// asked for; anonymous descriptors (pointers, arrays, bitfields) get an id
 // each time a field refers to them.
 #include <stdlib.h>
 #include <string.h>
 
 #include "bugcheck/isf.h"
 #include "sym/isf_file.h"
+#include "sym/json_scan.h"
 #include "sym/symtab_private.h"
 
 enum {
@@ -25,9 +30,23 @@ struct isf_type {
 	bool materialized;
 };
 
+// A named type's definition: where it is in the text, and its name.
+struct isf_named {
+	const char *name;           ///< decoded, in the arena
+	struct bc_json_span definition;
+};
+
+enum { SECTION_USER, SECTION_ENUM, SECTION_BASE, SECTIONS };
+
 struct isf {
 	struct bc_symtab tab;
-	json_t *root;
+	char *text;                 ///< the table's JSON, owned
+	size_t size;
+	char *arena;                ///< decoded names (symbols' and types')
+	size_t arena_used, arena_size;
+	struct isf_named *named[SECTIONS];  ///< sorted by name
+	size_t named_count[SECTIONS];
+	json_t *parsed;             ///< the definitions parsed so far (an array that owns them)
 	struct bc_symbol_index symbols;
 	struct isf_type *types;  ///< id = index + 1 (0 means "no type")
 	size_t type_count, type_capacity;
@@ -70,6 +89,40 @@ static uint64_t int_value(json_t *v)
 	return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t)json_integer_value(v) : 0;
 }
 
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct isf_named *)a)->name, ((const struct isf_named *)b)->name);
+}
+
+static const struct isf_named *find_named(const struct isf *f, int section, const char *name)
+{
+	struct isf_named key = { .name = name };
+	return f->named_count[section] ? bsearch(&key, f->named[section], f->named_count[section],
+						 sizeof(key), cmp_named)
+				       : NULL;
+}
+
+// The parsed definition of named type @name of @section (NULL when the table
+// has none); parsed from its span on first use and kept in f->parsed.
+static struct bc_error *definition(struct isf *f, int section, const char *name, json_t **ret)
+{
+	*ret = NULL;
+	const struct isf_named *n = find_named(f, section, name);
+	if (!n)
+		return NULL;
+	json_error_t je;
+	json_t *def = json_loadb(f->text + n->definition.start,
+				 n->definition.end - n->definition.start, JSON_REJECT_DUPLICATES, &je);
+	if (!def)
+		return bc_error_format((uint64_t)n->definition.start + (uint64_t)je.position,
+				       "%s: the definition of %s is not JSON (%s)", f->tab.source, name,
+				       je.text);
+	if (json_array_append_new(f->parsed, def))
+		return &bc_enomem;
+	*ret = def;
+	return NULL;
+}
+
 // The id of a named type ("u" user type, "e" enum, "b" base type), creating
 // an unmaterialized entry on first reference.
 static struct bc_error *named_id(struct isf *f, char category, const char *name, uint32_t *id_ret)
@@ -82,9 +135,11 @@ static struct bc_error *named_id(struct isf *f, char category, const char *name,
 		*id_ret = (uint32_t)json_integer_value(known);
 		return NULL;
 	}
-	const char *section = category == 'u' ? "user_types" : category == 'e' ? "enums"
-										 : "base_types";
-	json_t *def = json_object_get(json_object_get(f->root, section), name);
+	json_t *def = NULL;
+	struct bc_error *err = definition(f, category == 'u' ? SECTION_USER : category == 'e'
+					     ? SECTION_ENUM : SECTION_BASE, name, &def);
+	if (err)
+		return err;
 	enum bc_type_kind kind = BC_TYPE_BASE;
 	if (category == 'u') {
 		const char *k = json_string_value(json_object_get(def, "kind"));
@@ -94,7 +149,7 @@ static struct bc_error *named_id(struct isf *f, char category, const char *name,
 		kind = BC_TYPE_ENUM;
 	}
 	uint32_t id;
-	struct bc_error *err = new_type(f, kind, &id);
+	err = new_type(f, kind, &id);
 	if (err)
 		return err;
 	struct isf_type *it = type_at(f, id);
@@ -310,10 +365,9 @@ static struct bc_error *isf_type_by_name(struct bc_symtab *tab, const char *name
 					 const struct bc_type **ret)
 {
 	struct isf *f = isf_of(tab);
-	static const char categories[] = { 'u', 'e', 'b' };
-	static const char *const sections[] = { "user_types", "enums", "base_types" };
-	for (int i = 0; i < 3; i++) {
-		if (!json_object_get(json_object_get(f->root, sections[i]), name))
+	static const char categories[SECTIONS] = { 'u', 'e', 'b' };
+	for (int i = 0; i < SECTIONS; i++) {
+		if (!find_named(f, i, name))
 			continue;
 		uint32_t id;
 		struct bc_error *err = named_id(f, categories[i], name, &id);
@@ -324,7 +378,7 @@ static struct bc_error *isf_type_by_name(struct bc_symtab *tab, const char *name
 
 static bool isf_has_types(struct bc_symtab *tab)
 {
-	return json_object_size(json_object_get(isf_of(tab)->root, "user_types")) > 0;
+	return isf_of(tab)->named_count[SECTION_USER] > 0;
 }
 
 static struct bc_error *isf_lookup_name(struct bc_symtab *tab, const char *name,
@@ -358,7 +412,11 @@ static void isf_destroy(struct bc_symtab *tab)
 	}
 	free(f->types);
 	json_decref(f->ids);
-	json_decref(f->root);
+	json_decref(f->parsed);
+	for (int i = 0; i < SECTIONS; i++)
+		free(f->named[i]);
+	free(f->arena);
+	free(f->text);
 	bc_symbol_index_deinit(&f->symbols);
 	bc_symtab_deinit(&f->tab);
 	free(f);
@@ -375,60 +433,194 @@ static const struct bc_symtab_ops isf_ops = {
 	.destroy = isf_destroy,
 };
 
-static struct bc_error *index_symbols(struct isf *f)
+// Decodes the key @raw into the arena; NULL when it is not a valid string.
+static const char *arena_name(struct isf *f, struct bc_json_span raw)
 {
-	const char *name;
-	json_t *value;
-	json_object_foreach(json_object_get(f->root, "symbols"), name, value) {
-		json_t *address = json_object_get(value, "address");
-		if (!json_is_integer(address) || json_integer_value(address) < 0)
-			continue;  // constants and absolute values are not addresses in the image
-		// String literals ("??_C@_1DO@..."): an ISF table keeps only some of the
-		// kernel's functions, so a literal placed among them would name return
-		// addresses in the functions it lacks ("nt!??_C@...+0x34703").
-		if (!strncmp(name, "??_C@", 5))
-			continue;
-		const char *kind = json_string_value(
-			json_object_get(json_object_get(value, "type"), "kind"));
-		struct bc_symbol sym = {
-			.name = name,
-			.rva = (uint64_t)json_integer_value(address),
-			.kind = BC_SYMBOL_PUBLIC,
-			.is_function = kind && !strcmp(kind, "function"),
-		};
-		struct bc_error *err = bc_symbol_index_add(&f->symbols, &sym);
-		if (err)
-			return err;
-	}
-	return bc_symbol_index_finish(&f->symbols);
+	size_t need = raw.end - raw.start + 1;
+	if (need > f->arena_size - f->arena_used)
+		return NULL;  // cannot happen: keys are disjoint parts of the text
+	char *out = f->arena + f->arena_used;
+	if (!bc_json_decode_string(f->text, raw, out))
+		return NULL;
+	f->arena_used += strlen(out) + 1;
+	return out;
 }
 
-struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_symtab **ret)
+struct walk {
+	struct isf *f;
+	struct bc_error *err;
+	int section;
+	size_t cap;
+};
+
+static bool bad_key(struct walk *w, struct bc_json_span key)
 {
+	w->err = bc_error_format(key.start, "%s: not a JSON symbol table (a bad key at byte %zu)",
+				 w->f->tab.source, key.start);
+	return false;
+}
+
+static bool add_named(void *arg, struct bc_json_span key, struct bc_json_span value)
+{
+	struct walk *w = arg;
+	struct isf *f = w->f;
+	const char *name = arena_name(f, key);
+	if (!name)
+		return bad_key(w, key);
+	size_t *count = &f->named_count[w->section];
+	if (*count == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		struct isf_named *p = realloc(f->named[w->section], cap * sizeof(*p));
+		if (!p) {
+			w->err = &bc_enomem;
+			return false;
+		}
+		f->named[w->section] = p;
+		w->cap = cap;
+	}
+	f->named[w->section][(*count)++] = (struct isf_named){ name, value };
+	return true;
+}
+
+static bool add_symbol(void *arg, struct bc_json_span key, struct bc_json_span value)
+{
+	struct walk *w = arg;
+	struct isf *f = w->f;
+	struct bc_json_span address, type, kind;
+	int64_t rva;
+	// Constants and absolute values (no address, or a negative one) are not
+	// addresses in the image.
+	if (!bc_json_member(f->text, value, "address", &address) ||
+	    !bc_json_integer(f->text, address, &rva) || rva < 0)
+		return true;
+	const char *name = arena_name(f, key);
+	if (!name)
+		return bad_key(w, key);
+	// String literals ("??_C@_1DO@..."): an ISF table keeps only some of the
+	// kernel's functions, so a literal placed among them would name return
+	// addresses in the functions it lacks ("nt!??_C@...+0x34703").
+	if (!strncmp(name, "??_C@", 5))
+		return true;
+	struct bc_symbol sym = {
+		.name = name,
+		.rva = (uint64_t)rva,
+		.kind = BC_SYMBOL_PUBLIC,
+		.is_function = bc_json_member(f->text, value, "type", &type) &&
+			       bc_json_member(f->text, type, "kind", &kind) &&
+			       bc_json_string_is(f->text, kind, "function"),
+	};
+	w->err = bc_symbol_index_add(&f->symbols, &sym);
+	return !w->err;
+}
+
+static struct bc_error *not_isf(const char *what)
+{
+	return bc_error_format(0, "%s: JSON, but not a Volatility ISF table (no \"metadata\" and "
+			       "\"symbols\" objects)", what);
+}
+
+static bool is_object(const char *text, struct bc_json_span v)
+{
+	return v.end > v.start && text[v.start] == '{';
+}
+
+// Opens the JSON text @text (malloc'd, NUL-terminated; the table takes it).
+static struct bc_error *open_text(char *text, size_t size, const char *what,
+				  struct bc_symtab **ret)
+{
+	struct bc_json_span root, metadata, symbols;
+	size_t after = 0;
+	bool json = bc_json_value(text, size, 0, &root);
+	if (json) {
+		after = root.end;
+		while (after < size && (text[after] == ' ' || text[after] == '\n' ||
+					text[after] == '\r' || text[after] == '\t'))
+			after++;
+	}
+	if (!json || after != size) {
+		free(text);
+		return bc_error_format(json ? after : 0, "%s: not a JSON symbol table (not one "
+				       "well-formed JSON value)", what);
+	}
+	if (!is_object(text, root) || !bc_json_member(text, root, "metadata", &metadata) ||
+	    !bc_json_member(text, root, "symbols", &symbols) || !is_object(text, metadata) ||
+	    !is_object(text, symbols)) {
+		free(text);
+		return not_isf(what);
+	}
 	struct isf *f = calloc(1, sizeof(*f));
 	if (!f) {
-		json_decref(root);
+		free(text);
 		return &bc_enomem;
 	}
-	f->root = root;
+	f->text = text;
+	f->size = size;
+	f->arena_size = size + 1;
+	f->arena = malloc(f->arena_size);
 	f->ids = json_object();
-	struct bc_error *err = f->ids ? bc_symtab_init(&f->tab, &isf_ops, BC_SYMTAB_ISF, what)
-				      : &bc_enomem;
+	f->parsed = json_array();
+	struct bc_error *err = f->arena && f->ids && f->parsed
+				       ? bc_symtab_init(&f->tab, &isf_ops, BC_SYMTAB_ISF, what)
+				       : &bc_enomem;
 	if (err) {
 		json_decref(f->ids);
-		json_decref(root);
+		json_decref(f->parsed);
+		free(f->arena);
+		free(text);
 		free(f);
 		return err;
 	}
-	bc_isf_identity(root, &f->tab.identity, &f->tab.machine);
-	uint64_t ptr = int_value(json_object_get(
-		json_object_get(json_object_get(root, "base_types"), "pointer"), "size"));
+	// The identity, from the metadata object alone.
+	json_t *meta = json_loadb(text + metadata.start, metadata.end - metadata.start, 0, NULL);
+	json_t *doc = meta ? json_pack("{so}", "metadata", meta) : NULL;
+	bc_isf_identity(doc, &f->tab.identity, &f->tab.machine);
+	json_decref(doc);
+	// Where each named type is defined.
+	static const char *const sections[SECTIONS] = { "user_types", "enums", "base_types" };
+	for (int i = 0; i < SECTIONS && !err; i++) {
+		struct bc_json_span section;
+		if (!bc_json_member(text, root, sections[i], &section) || !is_object(text, section))
+			continue;
+		struct walk w = { f, NULL, i, 0 };
+		if (!bc_json_members(text, section, add_named, &w) && !w.err)
+			w.err = bc_error_format(section.start, "%s: not a JSON symbol table (%s)",
+						what, sections[i]);
+		err = w.err;
+		if (!err && f->named_count[i]) {
+			qsort(f->named[i], f->named_count[i], sizeof(struct isf_named), cmp_named);
+			for (size_t k = 1; k < f->named_count[i] && !err; k++)
+				if (!strcmp(f->named[i][k - 1].name, f->named[i][k].name))
+					err = bc_error_format(f->named[i][k].definition.start,
+							      "%s: not a JSON symbol table (%s "
+							      "defined twice)", what,
+							      f->named[i][k].name);
+		}
+	}
+	// Pointer size: the "pointer" base type, else the machine.
+	json_t *pointer = NULL;
+	if (!err)
+		err = definition(f, SECTION_BASE, "pointer", &pointer);
+	uint64_t ptr = int_value(json_object_get(pointer, "size"));
 	f->pointer_size = ptr == 4 || ptr == 8 ? (unsigned)ptr
 			  : f->tab.machine == 0x14c ? 4 : 8;
 	// Tables converted from a bare PDB may say machine_type 0: the pointer size tells x86.
 	if (!f->tab.machine && (ptr == 4 || ptr == 8))
 		f->tab.machine = ptr == 4 ? 0x14c : 0x8664;
-	err = index_symbols(f);
+	if (!err) {
+		struct walk w = { f, NULL, 0, 0 };
+		if (!bc_json_members(text, symbols, add_symbol, &w) && !w.err)
+			w.err = bc_error_format(symbols.start, "%s: not a JSON symbol table (symbols)",
+						what);
+		err = w.err ? w.err : bc_symbol_index_finish(&f->symbols);
+	}
+	// A name twice is a malformed table (JSON objects have unique keys).
+	const struct bc_symbol_index *idx = &f->symbols;
+	for (size_t k = 1; !err && k < idx->count; k++) {
+		const char *name = idx->by_rva[idx->by_name[k]].name;
+		if (!strcmp(idx->by_rva[idx->by_name[k - 1]].name, name))
+			err = bc_error_format(symbols.start, "%s: not a JSON symbol table (symbol %s "
+					      "defined twice)", what, name);
+	}
 	if (err) {
 		isf_destroy(&f->tab);
 		return err;
@@ -437,12 +629,29 @@ struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_
 	return NULL;
 }
 
+struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_symtab **ret)
+{
+	// Documents built in memory (Vergilius layouts translated to ISF) take
+	// the same path as files: their text.
+	char *text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!text)
+		return &bc_enomem;
+	return open_text(text, strlen(text), what, ret);
+}
+
 BC_PUBLIC struct bc_error *bc_isf_open_memory(const void *json, size_t size, const char *what,
 					      struct bc_symtab **ret)
 {
-	json_t *root;
-	struct bc_error *err = bc_isf_parse(json, size, what ? what : "<memory>", &root);
-	return err ? err : bc_isf_open_document(root, what ? what : "<memory>", ret);
+	if (size > BC_ISF_MAX_TEXT)
+		return bc_error_create(BC_ERR_UNSUPPORTED, "%s: larger than %d MiB",
+				       what ? what : "<memory>", BC_ISF_MAX_TEXT >> 20);
+	char *text = malloc(size + 1);
+	if (!text)
+		return &bc_enomem;
+	memcpy(text, json, size);
+	text[size] = 0;
+	return open_text(text, size, what ? what : "<memory>", ret);
 }
 
 BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
@@ -450,10 +659,5 @@ BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
 	char *text;
 	size_t size;
 	struct bc_error *err = bc_isf_read_text(path, &text, &size);
-	if (err)
-		return err;
-	json_t *root;
-	err = bc_isf_parse(text, size, path, &root);
-	free(text);
-	return err ? err : bc_isf_open_document(root, path, ret);
+	return err ? err : open_text(text, size, path, ret);
 }
