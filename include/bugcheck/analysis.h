@@ -58,6 +58,7 @@ enum bc_evidence_kind {
 	BC_EVIDENCE_PROCESSORS,           ///< other processors' state (frozen by IPI, ...)
 	BC_EVIDENCE_HARDWARE,             ///< WHEA, a pointer one bit from a valid one
 	BC_EVIDENCE_BUGCHECK,             ///< what the bug check itself says
+	BC_EVIDENCE_POOL,                 ///< pool headers a pool bug check points at, their tags
 };
 
 enum bc_confidence {

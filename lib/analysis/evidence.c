@@ -43,6 +43,7 @@ BC_PUBLIC const char *bc_evidence_kind_name(enum bc_evidence_kind kind)
 	case BC_EVIDENCE_PROCESSORS: return "processors";
 	case BC_EVIDENCE_HARDWARE: return "hardware";
 	case BC_EVIDENCE_BUGCHECK: return "bugcheck";
+	case BC_EVIDENCE_POOL: return "pool";
 	}
 	return "other";
 }
@@ -415,6 +416,91 @@ static void whea_evidence(struct bc_target *target, struct bc_analysis *a, char 
 	free(r);
 }
 
+// A POOL_HEADER's pool tag: four printable characters (the last one's high
+// bit marks a protected tag); false when the bytes cannot be one.
+static bool pool_tag(const uint8_t *header, char tag[5])
+{
+	for (int i = 0; i < 4; i++) {
+		uint8_t c = header[4 + i] & (i == 3 ? 0x7f : 0xff);
+		if (c < 0x20 || c > 0x7e)
+			return false;
+		tag[i] = (char)c;
+	}
+	tag[4] = 0;
+	return true;
+}
+
+// 0x19 BAD_POOL_HEADER: the headers its parameters point at. A POOL_HEADER
+// (x64: PreviousSize, PoolIndex, BlockSize, PoolType a byte each, in 16-byte
+// units; x86: 9, 7, 9 and 7 bits, in 8-byte units) is followed by the tag
+// naming the allocation's owner; a damaged header was most often overrun by
+// the block before it, PreviousSize units back.
+static void pool_evidence(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+			  struct bc_analysis *a)
+{
+	if (bc_analysis_base_code(a->code) != 0x19 || !kb)
+		return;
+	struct bc_bugcheck_info info;
+	struct bc_error *err = bc_bugcheck_kb_lookup(kb, a->code, a->params, &info);
+	if (err) {
+		bc_error_destroy(err);
+		return;
+	}
+	bool x86 = a->machine == BC_MACHINE_X86;
+	unsigned unit = x86 ? 8 : 16;
+	bool told_previous = false;
+	for (unsigned i = 1; i < 4; i++) {
+		const char *what = info.args[i].text;
+		if (info.args[i].kind != BC_BUGCHECK_ARG_ADDRESS || !a->params[i] ||
+		    (!strstr(what, "pool entry") && !strstr(what, "pool block") &&
+		     !strstr(what, "being freed")))
+			continue;
+		// An entry is its header; a block being freed starts after it.
+		uint64_t header_at = a->params[i] - (strstr(what, "entry") ? 0 : unit);
+		uint8_t h[8];
+		char tag[5];
+		err = bc_target_read(target, header_at, h, sizeof(h));
+		if (err) {
+			bc_error_destroy(err);
+			continue;
+		}
+		uint32_t word = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+				(uint32_t)h[3] << 24;
+		uint32_t previous = x86 ? word & 0x1ff : h[0];
+		uint32_t block = x86 ? (word >> 16) & 0x1ff : h[2];
+		uint32_t type = x86 ? word >> 25 : h[3];
+		if (!pool_tag(h, tag)) {
+			bc_analysis_evidence(a, BC_EVIDENCE_POOL,
+					     "Arg%u (%s): the POOL_HEADER at %#" PRIx64 " has no "
+					     "readable pool tag: the header itself is overwritten",
+					     i + 1, what, header_at);
+			continue;
+		}
+		bc_analysis_evidence(a, BC_EVIDENCE_POOL,
+				     "Arg%u (%s): the POOL_HEADER at %#" PRIx64 " is tagged '%s' "
+				     "(block size %#x, previous size %#x bytes, pool type %#x)",
+				     i + 1, what, header_at, tag, block * unit, previous * unit, type);
+		if (!previous || told_previous)
+			continue;
+		uint64_t before = header_at - (uint64_t)previous * unit;
+		char before_tag[5];
+		err = bc_target_read(target, before, h, sizeof(h));
+		if (!err && pool_tag(h, before_tag)) {
+			told_previous = true;
+			bc_analysis_evidence(a, BC_EVIDENCE_POOL,
+					     "the block before it, at %#" PRIx64 ", is tagged '%s': a "
+					     "block written past its end damages the next header, so "
+					     "that tag's owner is the first suspect",
+					     before, before_tag);
+			bc_analysis_advise(a, "Find the driver that uses pool tag '%s' (the tag is "
+					      "in its image: search the drivers for it, or look it up "
+					      "in pooltag.txt) and turn on special pool for it "
+					      "(`verifier /flags 0x1 /driver NAME.sys`)", before_tag);
+		}
+		bc_error_destroy(err);
+	}
+}
+
 static bool stack_has(const struct bc_analysis *a, const char *prefix)
 {
 	for (size_t i = 0; i < a->frame_count; i++)
@@ -624,6 +710,7 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 	}
 	if (kd)
 		known_problems(a, kd, &known);
+	pool_evidence(target, kb, a);
 	char hardware_part[128] = "";
 	whea_evidence(target, a, hardware_part, sizeof(hardware_part));
 	summarize(target, a, frozen, age, &tm, known, hardware_part);

@@ -565,6 +565,59 @@ TEST(a_machine_check_names_the_hardware)
 	free(out);
 }
 
+TEST(a_bad_pool_header_names_the_tags)
+{
+	// 0x19 with Arg1 7 (a pool header's size is corrupt), Arg4 the bad entry:
+	// a 0x40-byte block tagged "Ovr!" written over the next block's header,
+	// whose tag "Vctm" survived. x64 POOL_HEADER: PreviousSize, PoolIndex,
+	// BlockSize, PoolType (16-byte units), then the tag.
+	static uint8_t page[4096];
+	memset(page, 0xaa, sizeof(page));
+	static const uint8_t overrunner[8] = { 0x00, 0x00, 0x04, 0x02, 'O', 'v', 'r', '!' };
+	static const uint8_t victim[8] = { 0x04, 0x00, 0x00, 0x02, 'V', 'c', 't', 'm' };
+	memcpy(page + 0x100, overrunner, 8);
+	memcpy(page + 0x140, victim, 8);
+	const uint64_t va = 0xffffb60420010000ull;
+	struct bc_fixture_blob blob = { va, page, sizeof(page) };
+	struct bc_fixture_spec spec = { .format = BC_FIXTURE_BITMAP_KERNEL,
+					.bugcheck_code = 0x19,
+					.bugcheck_parameters = { 7, 0, 0, va + 0x140 },
+					.blobs = &blob,
+					.blob_count = 1 };
+	char dump[BC_FIXTURE_TEMP_PATH];
+	REQUIRE_OK(bc_fixture_write_temp(&spec, NULL, dump));
+	char *out = run("", dump, true, NULL, NULL);
+	unlink(dump);
+	json_t *doc = out ? parse_and_validate(out) : NULL;
+	free(out);
+	if (!doc)
+		return;
+	const json_t *evidence = json_object_get(doc, "evidence");
+	char pool[2048] = "";
+	for (size_t i = 0; i < json_array_size(evidence); i++) {
+		const json_t *e = json_array_get(evidence, i);
+		if (!strcmp(json_string_value(json_object_get(e, "kind")), "pool") &&
+		    strlen(pool) + 600 < sizeof(pool)) {
+			strcat(pool, json_string_value(json_object_get(e, "text")));
+			strcat(pool, "\n");
+		}
+	}
+	char want[300];
+	snprintf(want, sizeof(want), "Arg4 (the bad pool entry): the POOL_HEADER at %#" PRIx64
+		 " is tagged 'Vctm' (block size 0, previous size 0x40 bytes, pool type 0x2)",
+		 va + 0x140);
+	CHECK_CONTAINS(pool, want);
+	snprintf(want, sizeof(want), "the block before it, at %#" PRIx64 ", is tagged 'Ovr!'",
+		 va + 0x100);
+	CHECK_CONTAINS(pool, want);
+	const json_t *advice = json_object_get(doc, "advice");
+	bool told = false;
+	for (size_t i = 0; i < json_array_size(advice); i++)
+		told = told || strstr(json_string_value(json_array_get(advice, i)), "pool tag 'Ovr!'");
+	CHECK(told);
+	json_decref(doc);
+}
+
 // ---- Real dumps ----------------------------------------------------------------
 
 // MANIFEST.tsv's row for @name: the bug check code and parameters.
