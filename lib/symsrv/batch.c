@@ -1,9 +1,9 @@
 // Several lookups at once (bugcheck/sympath.h: bc_sympath_find_many): worker
 // threads take keys in turn, so downloads from slow servers overlap.
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "symsrv/curl_dl.h"
 #include "symsrv/symsrv_private.h"
 
 struct batch {
@@ -47,8 +47,14 @@ BC_PUBLIC struct bc_error *bc_sympath_find_many(const struct bc_sympath *sp,
 	if (!count)
 		return NULL;
 	// libcurl's one-time setup is not thread-safe: do it before the threads.
-	if (opt && opt->allow_network && curl_global_init(CURL_GLOBAL_DEFAULT))
-		return bc_error_create(BC_ERR_IO, "libcurl cannot be initialised");
+	if (opt && opt->allow_network) {
+		struct bc_curl_api curl;
+		struct bc_error *err = bc_curl_api_load(&curl);
+		if (err)
+			return err;
+		if (curl.global_init(CURL_GLOBAL_DEFAULT))
+			return bc_error_create(BC_ERR_IO, "libcurl cannot be initialised");
+	}
 	struct batch b = { sp, keys, count, 0, opt, paths_ret, PTHREAD_MUTEX_INITIALIZER };
 	pthread_t threads[16];
 	unsigned started = 0;

@@ -1,10 +1,10 @@
 // HTTP(S) downloads for symbol servers (symsrv/symsrv_private.h), with
 // libcurl: redirects followed (msdl answers with redirects to blob storage),
 // a size cap, a timeout, and progress through the caller's function.
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 
+#include "symsrv/curl_dl.h"
 #include "symsrv/symsrv_private.h"
 
 struct transfer {
@@ -49,40 +49,46 @@ struct bc_error *bc_symsrv_http_get(const char *url, const char *path,
 	FILE *out = fopen(path, "wb");
 	if (!out)
 		return bc_error_io(errno, "%s: cannot create the download file", path);
-	CURL *c = curl_easy_init();
+	struct bc_curl_api curl;
+	struct bc_error *loaded = bc_curl_api_load(&curl);
+	if (loaded) {
+		fclose(out);
+		return loaded;
+	}
+	CURL *c = curl.easy_init();
 	if (!c) {
 		fclose(out);
 		return &bc_enomem;
 	}
 	struct transfer t = { out, opt, name, 0, opt->max_bytes ? opt->max_bytes : (1ull << 30),
 			      false };
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 8L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, opt->user_agent ? opt->user_agent
+	curl.easy_setopt(c, CURLOPT_URL, url);
+	curl.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl.easy_setopt(c, CURLOPT_MAXREDIRS, 8L);
+	curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl.easy_setopt(c, CURLOPT_USERAGENT, opt->user_agent ? opt->user_agent
 							       : "Microsoft-Symbol-Server/10.0.0.0 "
 								 "(bugcheck)");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, opt->timeout_seconds ? opt->timeout_seconds : 60L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	CURLcode rc = curl_easy_perform(c);
+	curl.easy_setopt(c, CURLOPT_TIMEOUT, opt->timeout_seconds ? opt->timeout_seconds : 60L);
+	curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl.easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl.easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+	curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	CURLcode rc = curl.easy_perform(c);
 	long status = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl.easy_cleanup(c);
 	bool closed_ok = fclose(out) == 0;
 	*http_status_ret = status;
 	if (t.too_big)
 		return bc_error_create(BC_ERR_UNSUPPORTED, "%s: larger than %llu bytes", url,
 				       (unsigned long long)t.max);
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && status >= 400))
-		return bc_error_create(BC_ERR_IO, "%s: %s", url, curl_easy_strerror(rc));
+		return bc_error_create(BC_ERR_IO, "%s: %s", url, curl.easy_strerror(rc));
 	if (status == 404 || status == 410)
 		return bc_error_create(BC_ERR_NOT_FOUND, "%s: not on the server (HTTP %ld)", url,
 				       status);
