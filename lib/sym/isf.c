@@ -9,8 +9,11 @@
 // id when first referenced, its fields or constants only when that id is
 // asked for; anonymous descriptors (pointers, arrays, bitfields) get an id
 // each time a field refers to them.
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bugcheck/isf.h"
 #include "sym/isf_file.h"
@@ -524,11 +527,35 @@ static bool is_object(const char *text, struct bc_json_span v)
 	return v.end > v.start && text[v.start] == '{';
 }
 
+// The members of the document's top level that a table is read from.
+enum { TOP_METADATA, TOP_SYMBOLS, TOP_USER_TYPES, TOP_ENUMS, TOP_BASE_TYPES, TOP_COUNT };
+
+struct top {
+	const char *text;
+	struct bc_json_span span[TOP_COUNT];
+	bool has[TOP_COUNT];
+};
+
+static bool take_top(void *arg, struct bc_json_span key, struct bc_json_span value)
+{
+	static const char *const names[TOP_COUNT] = { "metadata", "symbols", "user_types", "enums",
+						      "base_types" };
+	struct top *t = arg;
+	for (int i = 0; i < TOP_COUNT; i++)
+		if (key.end - key.start == strlen(names[i]) &&
+		    !memcmp(t->text + key.start, names[i], key.end - key.start)) {
+			t->span[i] = value;
+			t->has[i] = true;
+		}
+	return true;
+}
+
 // Opens the JSON text @text (malloc'd, NUL-terminated; the table takes it).
 static struct bc_error *open_text(char *text, size_t size, const char *what,
 				  struct bc_symtab **ret)
 {
 	struct bc_json_span root, metadata, symbols;
+	// (SECTION_USER, _ENUM, _BASE follow TOP_USER_TYPES in the same order.)
 	size_t after = 0;
 	bool json = bc_json_value(text, size, 0, &root);
 	if (json) {
@@ -542,12 +569,16 @@ static struct bc_error *open_text(char *text, size_t size, const char *what,
 		return bc_error_format(json ? after : 0, "%s: not a JSON symbol table (not one "
 				       "well-formed JSON value)", what);
 	}
-	if (!is_object(text, root) || !bc_json_member(text, root, "metadata", &metadata) ||
-	    !bc_json_member(text, root, "symbols", &symbols) || !is_object(text, metadata) ||
-	    !is_object(text, symbols)) {
+	// The top-level members, in one pass.
+	struct top top = { .text = text };
+	if (!is_object(text, root) || !bc_json_members(text, root, take_top, &top) ||
+	    !top.has[TOP_METADATA] || !top.has[TOP_SYMBOLS] ||
+	    !is_object(text, top.span[TOP_METADATA]) || !is_object(text, top.span[TOP_SYMBOLS])) {
 		free(text);
 		return not_isf(what);
 	}
+	metadata = top.span[TOP_METADATA];
+	symbols = top.span[TOP_SYMBOLS];
 	struct isf *f = calloc(1, sizeof(*f));
 	if (!f) {
 		free(text);
@@ -577,9 +608,11 @@ static struct bc_error *open_text(char *text, size_t size, const char *what,
 	json_decref(doc);
 	// Where each named type is defined.
 	static const char *const sections[SECTIONS] = { "user_types", "enums", "base_types" };
+	_Static_assert(TOP_ENUMS - TOP_USER_TYPES == SECTION_ENUM &&
+		       TOP_BASE_TYPES - TOP_USER_TYPES == SECTION_BASE, "section order");
 	for (int i = 0; i < SECTIONS && !err; i++) {
-		struct bc_json_span section;
-		if (!bc_json_member(text, root, sections[i], &section) || !is_object(text, section))
+		struct bc_json_span section = top.span[TOP_USER_TYPES + i];
+		if (!top.has[TOP_USER_TYPES + i] || !is_object(text, section))
 			continue;
 		struct walk w = { f, NULL, i, 0 };
 		if (!bc_json_members(text, section, add_named, &w) && !w.err)
@@ -660,4 +693,72 @@ BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
 	size_t size;
 	struct bc_error *err = bc_isf_read_text(path, &text, &size);
 	return err ? err : open_text(text, size, path, ret);
+}
+
+// CACHE/isf-json/<directory>-<file without .xz>-<size>-<mtime>.json: the
+// table's text as it decompresses, named after the file's size and time so
+// that a replaced table is never read stale. Characters other than letters,
+// digits, '.', '-' and '_' become '_'.
+static bool cached_text_path(const char *path, const char *cache_dir, const struct stat *st,
+			     char *buf, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	const char *dir_end = base > path ? base - 1 : path, *dir = dir_end;
+	while (dir > path && dir[-1] != '/')
+		dir--;
+	char name[512];
+	int n = snprintf(name, sizeof(name), "%.*s-%.*s-%lld-%lld", (int)(dir_end - dir), dir,
+			 (int)(strlen(base) - 3), base, (long long)st->st_size,
+			 (long long)st->st_mtime);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return false;
+	for (char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '.' || *c == '-' || *c == '_'))
+			*c = '_';
+	n = snprintf(buf, size, "%s/isf-json/%s", cache_dir, name);
+	return n > 0 && (size_t)n < size;
+}
+
+// Writes @text to @cached through a temporary name; a failure leaves no file.
+static void save_text(const char *cache_dir, const char *cached, const char *text, size_t size)
+{
+	char dir[4200], tmp[4300];
+	if (snprintf(dir, sizeof(dir), "%s/isf-json", cache_dir) >= (int)sizeof(dir) ||
+	    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", cached, (long)getpid()) >= (int)sizeof(tmp))
+		return;
+	(void)mkdir(cache_dir, 0755);
+	(void)mkdir(dir, 0755);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return;  // no cache: the next run decompresses again
+	bool ok = fwrite(text, 1, size, f) == size;
+	if (fclose(f) || !ok || rename(tmp, cached))
+		unlink(tmp);
+}
+
+struct bc_error *bc_isf_open_cached(const char *path, const char *cache_dir,
+				    struct bc_symtab **ret)
+{
+	struct stat st;
+	char cached[4300];
+	size_t n = strlen(path);
+	if (!cache_dir || !*cache_dir || n < 4 || strcmp(path + n - 3, ".xz") || stat(path, &st) ||
+	    !cached_text_path(path, cache_dir, &st, cached, sizeof(cached)))
+		return bc_isf_open(path, ret);
+	char *text;
+	size_t size;
+	if (!bc_isf_read_text(cached, &text, &size)) {
+		struct bc_error *err = open_text(text, size, path, ret);
+		if (!err)
+			return NULL;
+		bc_error_destroy(err);  // a damaged cache file: decompress again below
+		unlink(cached);
+	}
+	struct bc_error *err = bc_isf_read_text(path, &text, &size);
+	if (err)
+		return err;
+	save_text(cache_dir, cached, text, size);
+	return open_text(text, size, path, ret);
 }

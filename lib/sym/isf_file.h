@@ -26,6 +26,14 @@ struct bc_error *bc_isf_parse(const char *text, size_t size, const char *what, j
  * and open through here.
  */
 struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_symtab **ret);
+/**
+ * bc_isf_open(), keeping an .xz table's decompressed text in
+ * @cache_dir/isf-json (named after the file's size and time) so later runs
+ * skip the decompression; without @cache_dir, or for other files, plain
+ * bc_isf_open(). A damaged cache file is replaced.
+ */
+struct bc_error *bc_isf_open_cached(const char *path, const char *cache_dir,
+				    struct bc_symtab **ret);
 /** metadata.windows.pdb -> identity and machine (0 when absent). */
 void bc_isf_identity(json_t *root, struct bc_pdb_identity *id, uint32_t *machine);
 

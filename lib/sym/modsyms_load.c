@@ -15,6 +15,7 @@
 #include "bugcheck/pdb.h"
 #include "bugcheck/pe.h"
 #include "bugcheck/sympath.h"
+#include "sym/isf_file.h"
 #include "sym/modsyms_private.h"
 #include "target_private.h"
 
@@ -113,7 +114,7 @@ static bool try_pdb(struct bc_modsyms *ms, struct bc_module_slot *slot,
 }
 
 static bool try_isf_by_identity(struct bc_module_slot *slot, const struct bc_sympath *sp,
-				const struct bc_pdb_identity *id)
+				const struct bc_pdb_identity *id, const char *cache_dir)
 {
 	for (size_t i = 0; i < bc_sympath_entry_count(sp); i++) {
 		const struct bc_sympath_entry *e = bc_sympath_entry(sp, i);
@@ -126,7 +127,7 @@ static bool try_isf_by_identity(struct bc_module_slot *slot, const struct bc_sym
 			continue;
 		}
 		struct bc_symtab *tab;
-		err = bc_isf_open(path, &tab);
+		err = bc_isf_open_cached(path, cache_dir, &tab);
 		if (!err) {
 			set_symbols(slot, tab, BC_SYMBOLS_ISF, path);
 			bc_modsyms_note(slot, "ISF table for %s found by its GUID and age", id->name);
@@ -159,7 +160,7 @@ static bool try_kernel_identification(struct bc_target *t, struct bc_modsyms *ms
 			continue;
 		}
 		struct bc_symtab *tab;
-		err = bc_isf_open(m.path, &tab);
+		err = bc_isf_open_cached(m.path, ms->cache_dir, &tab);
 		if (!err) {
 			set_symbols(slot, tab, BC_SYMBOLS_ISF, m.path);
 			bc_modsyms_note(slot, "kernel identified without its image: %s", m.explanation);
@@ -192,7 +193,7 @@ void bc_modsyms_load(struct bc_target *t, struct bc_modsyms *ms, size_t index,
 	struct bc_sympath *sp = parse_path(ms);
 	if (sp) {
 		if (slot->pub.has_identity && !try_pdb(ms, slot, sp, &slot->pub.identity))
-			try_isf_by_identity(slot, sp, &slot->pub.identity);
+			try_isf_by_identity(slot, sp, &slot->pub.identity, ms->cache_dir);
 		if (!slot->pub.symtab && m == bc_target_module_named(t, "nt"))
 			try_kernel_identification(t, ms, slot, sp);
 		bc_sympath_free(sp);

@@ -10,6 +10,7 @@
 
 #include "bugcheck/bugcheck.h"
 #include "bugcheck/isf.h"
+#include "sym/isf_file.h"
 #include "test.h"
 
 static char shared[4096];
@@ -251,6 +252,49 @@ TEST(kernels_without_a_table_say_so)
 	CHECK_CONTAINS(m.explanation, "no symbol table");
 	bc_kernel_match_free(&m);
 	bc_target_close(t);
+}
+
+// The decompressed-text cache: the first open writes it, the next reads it
+// and gets the same table, a damaged cache file is replaced, and the table
+// names its .xz file either way.
+TEST(decompressed_tables_are_cached)
+{
+	NEED_SHARED();
+	char path[4200], cache[] = "/tmp/bc_isf_cache_XXXXXX";
+	snprintf(path, sizeof(path), "%s/%s", shared, XP_TABLE);
+	REQUIRE(mkdtemp(cache));
+	struct bc_symtab *plain = open_xp(), *first = NULL, *again = NULL, *repaired = NULL;
+	REQUIRE(plain);
+	REQUIRE_OK(bc_isf_open_cached(path, cache, &first));
+	char dir[4300], cmd[4400];
+	snprintf(dir, sizeof(dir), "%s/isf-json", cache);
+	snprintf(cmd, sizeof(cmd), "ls '%s' | wc -l", dir);
+	char *listed = bc_test_command_output(cmd);
+	CHECK(listed && atoi(listed) == 1);
+	free(listed);
+	REQUIRE_OK(bc_isf_open_cached(path, cache, &again));
+	CHECK_EQ(bc_symtab_symbol_count(again), bc_symtab_symbol_count(plain));
+	CHECK_EQ(bc_symtab_symbol_count(first), bc_symtab_symbol_count(plain));
+	CHECK_STR(bc_symtab_source(again), path);
+	struct bc_symbol a, b;
+	REQUIRE_OK(bc_symtab_lookup_name(plain, "KeBugCheckEx", &a));
+	REQUIRE_OK(bc_symtab_lookup_name(again, "KeBugCheckEx", &b));
+	CHECK_EQ(a.rva, b.rva);
+	// Cut the cached text short: the next open decompresses and rewrites it.
+	snprintf(cmd, sizeof(cmd), "for f in '%s'/*; do truncate -s 1000 \"$f\"; done", dir);
+	REQUIRE(system(cmd) == 0);
+	REQUIRE_OK(bc_isf_open_cached(path, cache, &repaired));
+	CHECK_EQ(bc_symtab_symbol_count(repaired), bc_symtab_symbol_count(plain));
+	snprintf(cmd, sizeof(cmd), "stat -c %%s '%s'/*", dir);
+	char *size = bc_test_command_output(cmd);
+	CHECK(size && atol(size) > 1000);
+	free(size);
+	bc_symtab_destroy(plain);
+	bc_symtab_destroy(first);
+	bc_symtab_destroy(again);
+	bc_symtab_destroy(repaired);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+	CHECK(system(cmd) == 0);
 }
 
 TEST_MAIN()
