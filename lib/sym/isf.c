@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "bugcheck/isf.h"
 #include "sym/isf_file.h"
 #include "sym/json_scan.h"
@@ -43,7 +44,9 @@ enum { SECTION_USER, SECTION_ENUM, SECTION_BASE, SECTIONS };
 
 struct isf {
 	struct bc_symtab tab;
-	char *text;                 ///< the table's JSON, owned
+	const char *text;           ///< the table's JSON: owned_text, or owned_file's bytes
+	char *owned_text;           ///< malloc'd text (decompressed, or a copy), or NULL
+	struct bc_file *owned_file; ///< a mapped uncompressed file, or NULL
 	size_t size;
 	char *arena;                ///< decoded names (symbols' and types')
 	size_t arena_used, arena_size;
@@ -419,7 +422,8 @@ static void isf_destroy(struct bc_symtab *tab)
 	for (int i = 0; i < SECTIONS; i++)
 		free(f->named[i]);
 	free(f->arena);
-	free(f->text);
+	free(f->owned_text);
+	bc_file_close(f->owned_file);
 	bc_symbol_index_deinit(&f->symbols);
 	bc_symtab_deinit(&f->tab);
 	free(f);
@@ -550,8 +554,17 @@ static bool take_top(void *arg, struct bc_json_span key, struct bc_json_span val
 	return true;
 }
 
-// Opens the JSON text @text (malloc'd, NUL-terminated; the table takes it).
-static struct bc_error *open_text(char *text, size_t size, const char *what,
+// Releases what open_text was given when it fails before the table owns it.
+static void drop_source(char *owned_text, struct bc_file *owned_file)
+{
+	free(owned_text);
+	bc_file_close(owned_file);
+}
+
+// Opens the JSON @text of @size bytes, which is @owned_text (malloc'd) or the
+// bytes of @owned_file (mapped); the table takes whichever it is.
+static struct bc_error *open_text(const char *text, size_t size, char *owned_text,
+				  struct bc_file *owned_file, const char *what,
 				  struct bc_symtab **ret)
 {
 	struct bc_json_span root, metadata, symbols;
@@ -565,7 +578,7 @@ static struct bc_error *open_text(char *text, size_t size, const char *what,
 			after++;
 	}
 	if (!json || after != size) {
-		free(text);
+		drop_source(owned_text, owned_file);
 		return bc_error_format(json ? after : 0, "%s: not a JSON symbol table (not one "
 				       "well-formed JSON value)", what);
 	}
@@ -574,17 +587,19 @@ static struct bc_error *open_text(char *text, size_t size, const char *what,
 	if (!is_object(text, root) || !bc_json_members(text, root, take_top, &top) ||
 	    !top.has[TOP_METADATA] || !top.has[TOP_SYMBOLS] ||
 	    !is_object(text, top.span[TOP_METADATA]) || !is_object(text, top.span[TOP_SYMBOLS])) {
-		free(text);
+		drop_source(owned_text, owned_file);
 		return not_isf(what);
 	}
 	metadata = top.span[TOP_METADATA];
 	symbols = top.span[TOP_SYMBOLS];
 	struct isf *f = calloc(1, sizeof(*f));
 	if (!f) {
-		free(text);
+		drop_source(owned_text, owned_file);
 		return &bc_enomem;
 	}
 	f->text = text;
+	f->owned_text = owned_text;
+	f->owned_file = owned_file;
 	f->size = size;
 	f->arena_size = size + 1;
 	f->arena = malloc(f->arena_size);
@@ -597,7 +612,7 @@ static struct bc_error *open_text(char *text, size_t size, const char *what,
 		json_decref(f->ids);
 		json_decref(f->parsed);
 		free(f->arena);
-		free(text);
+		drop_source(owned_text, owned_file);
 		free(f);
 		return err;
 	}
@@ -670,7 +685,7 @@ struct bc_error *bc_isf_open_document(json_t *root, const char *what, struct bc_
 	json_decref(root);
 	if (!text)
 		return &bc_enomem;
-	return open_text(text, strlen(text), what, ret);
+	return open_text(text, strlen(text), text, NULL, what, ret);
 }
 
 BC_PUBLIC struct bc_error *bc_isf_open_memory(const void *json, size_t size, const char *what,
@@ -684,15 +699,39 @@ BC_PUBLIC struct bc_error *bc_isf_open_memory(const void *json, size_t size, con
 		return &bc_enomem;
 	memcpy(text, json, size);
 	text[size] = 0;
-	return open_text(text, size, what ? what : "<memory>", ret);
+	return open_text(text, size, text, NULL, what ? what : "<memory>", ret);
+}
+
+// An uncompressed table (or a cached text) is read where it is mapped.
+static struct bc_error *open_mapped(const char *path, const char *what, struct bc_symtab **ret)
+{
+	struct bc_file *file;
+	struct bc_error *err = bc_file_open(path, &file);
+	if (err)
+		return err;
+	if (file->bytes.size > BC_ISF_MAX_TEXT) {
+		bc_file_close(file);
+		return bc_error_create(BC_ERR_UNSUPPORTED, "%s: larger than %d MiB", path,
+				       BC_ISF_MAX_TEXT >> 20);
+	}
+	return open_text((const char *)file->bytes.data, (size_t)file->bytes.size, NULL, file,
+			 what, ret);
+}
+
+static bool is_xz(const char *path)
+{
+	size_t n = strlen(path);
+	return n >= 3 && !strcmp(path + n - 3, ".xz");
 }
 
 BC_PUBLIC struct bc_error *bc_isf_open(const char *path, struct bc_symtab **ret)
 {
+	if (!is_xz(path))
+		return open_mapped(path, path, ret);
 	char *text;
 	size_t size;
 	struct bc_error *err = bc_isf_read_text(path, &text, &size);
-	return err ? err : open_text(text, size, path, ret);
+	return err ? err : open_text(text, size, text, NULL, path, ret);
 }
 
 // CACHE/isf-json/<directory>-<file without .xz>-<size>-<mtime>.json: the
@@ -743,22 +782,21 @@ struct bc_error *bc_isf_open_cached(const char *path, const char *cache_dir,
 {
 	struct stat st;
 	char cached[4300];
-	size_t n = strlen(path);
-	if (!cache_dir || !*cache_dir || n < 4 || strcmp(path + n - 3, ".xz") || stat(path, &st) ||
+	if (!cache_dir || !*cache_dir || !is_xz(path) || stat(path, &st) ||
 	    !cached_text_path(path, cache_dir, &st, cached, sizeof(cached)))
 		return bc_isf_open(path, ret);
-	char *text;
-	size_t size;
-	if (!bc_isf_read_text(cached, &text, &size)) {
-		struct bc_error *err = open_text(text, size, path, ret);
+	if (!access(cached, R_OK)) {
+		struct bc_error *err = open_mapped(cached, path, ret);
 		if (!err)
 			return NULL;
 		bc_error_destroy(err);  // a damaged cache file: decompress again below
 		unlink(cached);
 	}
+	char *text;
+	size_t size;
 	struct bc_error *err = bc_isf_read_text(path, &text, &size);
 	if (err)
 		return err;
 	save_text(cache_dir, cached, text, size);
-	return open_text(text, size, path, ret);
+	return open_text(text, size, text, NULL, path, ret);
 }
