@@ -24,34 +24,18 @@ static size_t module_index(struct bc_session *s, const struct bc_module *m)
 	return (size_t)(m - bc_target_module(s->target, 0));
 }
 
-// Windows 10+ binaries from Microsoft are reproducible builds whose
-// TimeDateStamp is a hash. Without the image we can only say a value is
-// certainly not a date when it falls outside [Windows NT 3.1 (1993), crash].
-enum stamp_kind { STAMP_DATE, STAMP_MAYBE_HASH, STAMP_NOT_A_DATE };
-
-static enum stamp_kind classify_stamp(const struct bc_dump_info *i, uint32_t stamp)
-{
-	const uint32_t nt31 = 0x2c000000;  // mid-1993
-	uint64_t crash = i->has_system_time && i->system_time > 116444736000000000ull
-				 ? (i->system_time - 116444736000000000ull) / 10000000ull
-				 : UINT32_MAX;
-	if (stamp < nt31 || stamp > crash)
-		return STAMP_NOT_A_DATE;
-	return i->build >= 10240 ? STAMP_MAYBE_HASH : STAMP_DATE;
-}
-
 static void print_stamp(struct bc_session *s, uint32_t stamp)
 {
 	char date[BC_FMT_TIME_SIZE];
-	switch (classify_stamp(bc_target_info(s->target), stamp)) {
-	case STAMP_DATE:
+	switch (bc_target_timestamp_kind(s->target, stamp)) {
+	case BC_TIMESTAMP_DATE:
 		fprintf(s->out, "%s (%08" PRIX32 ")", bc_fmt_unix_time(date, stamp), stamp);
 		break;
-	case STAMP_MAYBE_HASH:
+	case BC_TIMESTAMP_MAYBE_HASH:
 		fprintf(s->out, "%s (%08" PRIX32 ") (or a reproducible-build hash)",
 			bc_fmt_unix_time(date, stamp), stamp);
 		break;
-	case STAMP_NOT_A_DATE:
+	case BC_TIMESTAMP_NOT_A_DATE:
 		fprintf(s->out, "%08" PRIX32 " (a build hash, not a timestamp)", stamp);
 		break;
 	}

@@ -337,6 +337,20 @@ BC_PUBLIC const struct bc_module *bc_target_module_named(const struct bc_target 
 	return NULL;
 }
 
+BC_PUBLIC enum bc_timestamp_kind bc_target_timestamp_kind(const struct bc_target *t,
+							  uint32_t stamp)
+{
+	const struct bc_dump_info *i = bc_target_info(t);
+	const uint32_t nt31 = 0x2c000000;  // mid-1993
+	const uint64_t unix_epoch = 116444736000000000ull;  // 1970-01-01 as a FILETIME
+	uint64_t crash = i->has_system_time && i->system_time > unix_epoch
+				 ? (i->system_time - unix_epoch) / 10000000ull
+				 : UINT32_MAX;
+	if (stamp < nt31 || stamp > crash)
+		return BC_TIMESTAMP_NOT_A_DATE;
+	return i->build >= 10240 ? BC_TIMESTAMP_MAYBE_HASH : BC_TIMESTAMP_DATE;
+}
+
 BC_PUBLIC const char *bc_target_module_source(const struct bc_target *t)
 {
 	return t->module_source;

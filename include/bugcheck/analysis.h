@@ -129,8 +129,8 @@ struct bc_analysis {
 	size_t module_index;           ///< of the blamed module; SIZE_MAX when none
 	bool has_image_timestamp;
 	uint32_t image_timestamp;      ///< PE TimeDateStamp of the blamed image
-	bool image_timestamp_is_hash;  ///< it cannot be a date (after the crash, before 1995):
-				       ///< a Windows 10+ reproducible build's hash
+	bool image_timestamp_is_hash;  ///< it cannot be a date (bc_target_timestamp_kind():
+				       ///< after the crash, before 1993): a reproducible build's hash
 	char image_version[48];        ///< IMAGE_VERSION from its version resource ("" unknown)
 	bool has_func_offset;
 	uint64_t func_offset;          ///< BUCKET_ID_FUNC_OFFSET

@@ -237,6 +237,19 @@ BC_PUBLIC const struct bc_module *bc_target_module_named(const struct bc_target 
 							 const char *name);
 /** Where the module list came from: "triage driver list", "PsLoadedModuleList", "none". */
 BC_PUBLIC const char *bc_target_module_source(const struct bc_target *target);
+/** What a PE TimeDateStamp of this dump's modules can be. */
+enum bc_timestamp_kind {
+	BC_TIMESTAMP_DATE,         ///< a link date (kernels before Windows 10)
+	BC_TIMESTAMP_MAYBE_HASH,   ///< a date, or on Windows 10+ a reproducible build's hash
+	BC_TIMESTAMP_NOT_A_DATE,   ///< before Windows NT 3.1 (1993) or after the crash: a hash
+};
+/**
+ * Classifies @stamp: Windows 10+ builds Microsoft's binaries reproducibly,
+ * storing a hash where the link date was; without the image only a value
+ * outside [1993, the crash] is certainly not a date.
+ */
+BC_PUBLIC enum bc_timestamp_kind bc_target_timestamp_kind(const struct bc_target *target,
+							  uint32_t stamp);
 
 BC_PUBLIC size_t bc_target_unloaded_count(const struct bc_target *target);
 BC_PUBLIC const struct bc_unloaded_module *bc_target_unloaded(const struct bc_target *target,

@@ -222,18 +222,6 @@ static void image_version(struct bc_target *target, size_t index, char *buf, siz
 			 v->file_version[2], v->file_version[3]);
 }
 
-// A PE timestamp that cannot be a link date: after the crash, or before
-// 1995 (Windows 10+ reproducible builds store a hash there).
-static bool timestamp_is_hash(struct bc_target *target, uint32_t timestamp)
-{
-	const struct bc_dump_info *info = bc_target_info(target);
-	const uint64_t unix_epoch_filetime = 116444736000000000ull;  // 1970-01-01 in 100 ns since 1601
-	uint64_t crash = info->has_system_time && info->system_time > unix_epoch_filetime
-				 ? (info->system_time - unix_epoch_filetime) / 10000000
-				 : UINT64_MAX;
-	return timestamp < 788918400u /* 1995-01-01 */ || timestamp > crash;
-}
-
 // The image's version resource names Microsoft as its company.
 static bool microsoft_image(struct bc_target *target, size_t index)
 {
@@ -279,8 +267,9 @@ static void describe_blamed(struct bc_target *target, struct bc_analysis *a)
 			image_name(target, i, m, a->image_name, sizeof(a->image_name));
 			a->has_image_timestamp = m->has_timestamp;
 			a->image_timestamp = m->timestamp;
-			a->image_timestamp_is_hash = m->has_timestamp &&
-						     timestamp_is_hash(target, m->timestamp);
+			a->image_timestamp_is_hash =
+				m->has_timestamp && bc_target_timestamp_kind(target, m->timestamp) ==
+							    BC_TIMESTAMP_NOT_A_DATE;
 			image_version(target, i, a->image_version, sizeof(a->image_version));
 			a->inbox_image = i == 0 || bc_analysis_inbox_image(m->name) ||
 					 microsoft_image(target, i);
