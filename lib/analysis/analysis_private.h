@@ -15,18 +15,21 @@ uint32_t bc_analysis_base_code(uint32_t code);
 
 /**
  * Chooses the failing context (a CONTEXT or KTRAP_FRAME a parameter points
- * at, as @kb describes the parameters, else the dump's own context) and
+ * at, as @meaning describes the parameters, else the dump's own context) and
  * fills source, source_address, source_param, context, exception_record,
- * faulting_ip. What could not be read goes to the notes.
+ * faulting_ip. What could not be read goes to the notes. @meaning is the
+ * knowledge base's entry for the bug check, NULL when it has none.
  */
-void bc_analysis_failing_context(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+void bc_analysis_failing_context(struct bc_target *target,
+				 const struct bc_bugcheck_info *meaning,
 				 struct bc_analysis *a);
 
 /** FAILURE_BUCKET_ID and FAILURE_ID_HASH from the verdict's fields. */
 void bc_analysis_compose_bucket(struct bc_analysis *a);
 
 /** Evidence, confidence, summary and advice for the verdict already reached. */
-void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+void bc_analysis_gather_evidence(struct bc_target *target,
+				 const struct bc_bugcheck_info *meaning,
 				 struct bc_analysis *a);
 
 /** Whether @image_name ("Ntfs.sys") is one of Windows' own images (data/inbox_drivers.txt). */

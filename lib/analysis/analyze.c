@@ -369,9 +369,12 @@ BC_PUBLIC struct bc_error *bc_target_analyze(struct bc_target *target,
 	a->blamed = SIZE_MAX;
 	a->module_index = SIZE_MAX;
 	a->scan_alternative = SIZE_MAX;
+	// What the bug check and its parameters mean: looked up once, for every step.
 	struct bc_bugcheck_info bi;
+	const struct bc_bugcheck_info *meaning = NULL;
 	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &bi) : NULL;
 	if (kb && !err) {
+		meaning = &bi;
 		a->has_name = true;
 		copy_string(a->name, sizeof(a->name), bi.name);
 	} else if (kb) {
@@ -380,7 +383,7 @@ BC_PUBLIC struct bc_error *bc_target_analyze(struct bc_target *target,
 	bc_error_destroy(err);
 
 	process_and_thread(target, a);
-	bc_analysis_failing_context(target, kb, a);
+	bc_analysis_failing_context(target, meaning, a);
 	walk_failing_stack(target, rules, a);
 	decide_blame(target, rules, a);
 	describe_blamed(target, a);
@@ -388,7 +391,7 @@ BC_PUBLIC struct bc_error *bc_target_analyze(struct bc_target *target,
 	stack_command(a);
 	os_version(target, a);
 	bc_analysis_compose_bucket(a);
-	bc_analysis_gather_evidence(target, kb, a);
+	bc_analysis_gather_evidence(target, meaning, a);
 	*ret = a;
 	return NULL;
 }

@@ -136,8 +136,8 @@ static bool is_blamed_module(const struct bc_analysis *a, const struct bc_module
 	return a->has_culprit && a->culprit.has_module && !strcasecmp(m->name, a->culprit.image);
 }
 
-static bool fault_and_parameters(struct bc_target *target, const struct bc_bugcheck_kb *kb,
-				 struct bc_analysis *a)
+static bool fault_and_parameters(struct bc_target *target,
+				 const struct bc_bugcheck_info *meaning, struct bc_analysis *a)
 {
 	bool confirms = false;
 	char label[320];
@@ -161,14 +161,8 @@ static bool fault_and_parameters(struct bc_target *target, const struct bc_bugch
 					     a->faulting_ip);
 		}
 	}
-	struct bc_bugcheck_info info;
-	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &info) : NULL;
-	if (!kb || err) {
-		bc_error_destroy(err);
-		return confirms;
-	}
-	for (unsigned i = 0; i < 4; i++) {
-		enum bc_bugcheck_arg_kind kind = info.args[i].kind;
+	for (unsigned i = 0; meaning && i < 4; i++) {
+		enum bc_bugcheck_arg_kind kind = meaning->args[i].kind;
 		if (kind != BC_BUGCHECK_ARG_ADDRESS && kind != BC_BUGCHECK_ARG_POINTER &&
 		    kind != BC_BUGCHECK_ARG_UNKNOWN)
 			continue;
@@ -180,25 +174,20 @@ static bool fault_and_parameters(struct bc_target *target, const struct bc_bugch
 		if (is_blamed_module(a, m))
 			confirms = true;
 		bc_analysis_evidence(a, BC_EVIDENCE_PARAMETER, "Arg%u (%s) points into %s: %s",
-				     i + 1, info.args[i].text[0] ? info.args[i].text : "undocumented",
+				     i + 1, meaning->args[i].text[0] ? meaning->args[i].text
+								     : "undocumented",
 				     m->name, label);
 	}
 	return confirms;
 }
 
-static void bugcheck_meaning(const struct bc_bugcheck_kb *kb, struct bc_analysis *a)
+static void bugcheck_meaning(const struct bc_bugcheck_info *meaning, struct bc_analysis *a)
 {
-	struct bc_bugcheck_info info;
-	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &info) : NULL;
-	if (!kb || err) {
-		bc_error_destroy(err);
-		return;
-	}
-	for (unsigned i = 0; i < 4; i++)
-		if (info.args[i].kind == BC_BUGCHECK_ARG_CODE && info.args[i].value_label)
+	for (unsigned i = 0; meaning && i < 4; i++)
+		if (meaning->args[i].kind == BC_BUGCHECK_ARG_CODE && meaning->args[i].value_label)
 			bc_analysis_evidence(a, BC_EVIDENCE_BUGCHECK, "%s (%#" PRIx32 ") with Arg%u = %#" PRIx64
-					     ": %s", info.name, a->code, i + 1, a->params[i],
-					     info.args[i].value_label);
+					     ": %s", meaning->name, a->code, i + 1, a->params[i],
+					     meaning->args[i].value_label);
 }
 
 static void blamed_frame(struct bc_analysis *a)
@@ -244,15 +233,15 @@ static void blamed_frame(struct bc_analysis *a)
 				     f->image);
 }
 
+// Driver Verifier's own frames on the failing stack: it caught the driver in the act.
+static bool verifier_on_stack(const struct bc_analysis *a)
+{
+	return stack_has(a, "Verifier") || stack_has(a, "MmVerifier") || stack_has(a, "Vf");
+}
+
 static void verifier_evidence(struct bc_analysis *a)
 {
-	size_t verifier_frames = 0;
-	for (size_t i = 0; i < a->frame_count; i++)
-		if (!strcmp(a->frames[i].module, "nt") &&
-		    (!strncmp(a->frames[i].function, "Verifier", 8) ||
-		     !strncmp(a->frames[i].function, "MmVerifier", 10) ||
-		     !strncmp(a->frames[i].function, "Vf", 2)))
-			verifier_frames++;
+	bool verifier_frames = verifier_on_stack(a);
 	if (!a->verifier_enabled)
 		return;
 	bc_analysis_evidence(a, BC_EVIDENCE_VERIFIER,
@@ -435,23 +424,17 @@ static bool pool_tag(const uint8_t *header, char tag[5])
 // units; x86: 9, 7, 9 and 7 bits, in 8-byte units) is followed by the tag
 // naming the allocation's owner; a damaged header was most often overrun by
 // the block before it, PreviousSize units back.
-static void pool_evidence(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+static void pool_evidence(struct bc_target *target, const struct bc_bugcheck_info *meaning,
 			  struct bc_analysis *a)
 {
-	if (bc_analysis_base_code(a->code) != 0x19 || !kb)
+	if (bc_analysis_base_code(a->code) != 0x19 || !meaning)
 		return;
-	struct bc_bugcheck_info info;
-	struct bc_error *err = bc_bugcheck_kb_lookup(kb, a->code, a->params, &info);
-	if (err) {
-		bc_error_destroy(err);
-		return;
-	}
 	bool x86 = a->machine == BC_MACHINE_X86;
 	unsigned unit = x86 ? 8 : 16;
 	bool told_previous = false;
 	for (unsigned i = 1; i < 4; i++) {
-		const char *what = info.args[i].text;
-		if (info.args[i].kind != BC_BUGCHECK_ARG_ADDRESS || !a->params[i] ||
+		const char *what = meaning->args[i].text;
+		if (meaning->args[i].kind != BC_BUGCHECK_ARG_ADDRESS || !a->params[i] ||
 		    (!strstr(what, "pool entry") && !strstr(what, "pool block") &&
 		     !strstr(what, "being freed")))
 			continue;
@@ -459,7 +442,7 @@ static void pool_evidence(struct bc_target *target, const struct bc_bugcheck_kb 
 		uint64_t header_at = a->params[i] - (strstr(what, "entry") ? 0 : unit);
 		uint8_t h[8];
 		char tag[5];
-		err = bc_target_read(target, header_at, h, sizeof(h));
+		struct bc_error *err = bc_target_read(target, header_at, h, sizeof(h));
 		if (err) {
 			bc_error_destroy(err);
 			continue;
@@ -670,11 +653,12 @@ static void advise(struct bc_analysis *a, unsigned age, const struct bc_known_dr
 				      "the stack can be unwound instead of scanned");
 }
 
-void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+void bc_analysis_gather_evidence(struct bc_target *target,
+				 const struct bc_bugcheck_info *meaning,
 				 struct bc_analysis *a)
 {
-	bugcheck_meaning(kb, a);
-	bool confirmed = fault_and_parameters(target, kb, a);
+	bugcheck_meaning(meaning, a);
+	bool confirmed = fault_and_parameters(target, meaning, a);
 	blamed_frame(a);
 	verifier_evidence(a);
 	struct tm tm = { 0 };
@@ -687,7 +671,7 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 	const struct bc_analysis_frame *f = a->has_culprit ? &a->culprit : NULL;
 	if (!f || f->frame.source == BC_FRAME_SCAN)
 		a->confidence = BC_CONFIDENCE_LOW;
-	else if (confirmed || (a->module_verified && stack_has(a, "Verifier")))
+	else if (confirmed || (a->module_verified && verifier_on_stack(a)))
 		a->confidence = BC_CONFIDENCE_HIGH;
 	else if (f->match.verdict == BC_TRIAGE_OWNER)
 		a->confidence = BC_CONFIDENCE_MEDIUM;
@@ -710,7 +694,7 @@ void bc_analysis_gather_evidence(struct bc_target *target, const struct bc_bugch
 	}
 	if (kd)
 		known_problems(a, kd, &known);
-	pool_evidence(target, kb, a);
+	pool_evidence(target, meaning, a);
 	char hardware_part[128] = "";
 	whea_evidence(target, a, hardware_part, sizeof(hardware_part));
 	summarize(target, a, frozen, age, &tm, known, hardware_part);

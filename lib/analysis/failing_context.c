@@ -94,22 +94,20 @@ static bool use_param(struct bc_target *target, struct bc_analysis *a, int param
 	return true;
 }
 
-void bc_analysis_failing_context(struct bc_target *target, const struct bc_bugcheck_kb *kb,
+void bc_analysis_failing_context(struct bc_target *target,
+				 const struct bc_bugcheck_info *meaning,
 				 struct bc_analysis *a)
 {
-	struct bc_bugcheck_info info;
-	struct bc_error *err = kb ? bc_bugcheck_kb_lookup(kb, a->code, a->params, &info) : NULL;
-	if (kb && !err) {
-		int record = pointer_param(&info, a->params, "EXCEPTION_RECORD");
+	if (meaning) {
+		int record = pointer_param(meaning, a->params, "EXCEPTION_RECORD");
 		if (record >= 0)
 			a->exception_record = a->params[record];
-		int context = pointer_param(&info, a->params, "CONTEXT");
-		int trap = pointer_param(&info, a->params, "KTRAP_FRAME");
+		int context = pointer_param(meaning, a->params, "CONTEXT");
+		int trap = pointer_param(meaning, a->params, "KTRAP_FRAME");
 		if ((context >= 0 && use_param(target, a, context, false)) ||
 		    (trap >= 0 && use_param(target, a, trap, true)))
 			return;
 	}
-	bc_error_destroy(err);
 	const struct bc_context *ctx = bc_target_context(target);
 	if (!ctx) {
 		a->source = BC_FAILURE_NONE;
