@@ -25,3 +25,14 @@ char *bc_next_word(char **rest)
 	*rest = skip_blanks(p);
 	return word;
 }
+
+int bc_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

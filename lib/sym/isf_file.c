@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/words.h"
 #include "base/file.h"
 #include "sym/isf_file.h"
 
@@ -120,17 +121,6 @@ struct bc_error *bc_isf_parse(const char *text, size_t size, const char *what, j
 	return NULL;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void bc_isf_identity(json_t *root, struct bc_pdb_identity *id, uint32_t *machine)
 {
 	*id = (struct bc_pdb_identity){ 0 };
@@ -153,7 +143,7 @@ void bc_isf_identity(json_t *root, struct bc_pdb_identity *id, uint32_t *machine
 	if (!guid || strlen(guid) != 32)
 		return;
 	for (int i = 0; i < 16; i++) {
-		int hi = hex_digit(guid[2 * i]), lo = hex_digit(guid[2 * i + 1]);
+		int hi = bc_hex_digit(guid[2 * i]), lo = bc_hex_digit(guid[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return;
 		text_order[i] = (uint8_t)(hi << 4 | lo);

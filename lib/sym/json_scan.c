@@ -6,6 +6,7 @@
 // JSON as far as jansson will later need.
 #include <string.h>
 
+#include "base/words.h"
 #include "sym/json_scan.h"
 
 enum { MAX_DEPTH = 256 };
@@ -186,24 +187,13 @@ bool bc_json_member(const char *text, struct bc_json_span object, const char *na
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool read_hex4(const char *t, size_t pos, size_t end, uint32_t *ret)
 {
 	if (end - pos < 4)
 		return false;
 	uint32_t v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hex_value(t[pos + (size_t)i]);
+		int h = bc_hex_digit(t[pos + (size_t)i]);
 		if (h < 0)
 			return false;
 		v = v << 4 | (uint32_t)h;
