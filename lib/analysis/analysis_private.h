@@ -34,6 +34,12 @@ void bc_analysis_gather_evidence(struct bc_target *target,
 
 /** Whether @image_name ("Ntfs.sys") is one of Windows' own images (data/inbox_drivers.txt). */
 bool bc_analysis_inbox_image(const char *image_name);
+/**
+ * Whether the @length characters at @pattern name one of Windows' own images
+ * (any case), or with @prefix begin one; its name, as listed, goes to @name.
+ */
+bool bc_analysis_inbox_match(const char *pattern, size_t length, bool prefix, char *name,
+			     size_t size);
 
 /** Appends a note (what the analysis lacked); silently drops it when full. */
 void bc_analysis_note(struct bc_analysis *a, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analysis/analysis_private.h"
 #include "base/words.h"
 #include "bugcheck/known_drivers.h"
 
@@ -29,29 +30,6 @@ enum {
 static const char *const categories[] = {
 	"storage",        "antivirus",  "anticheat", "vpn-network", "graphics",
 	"virtualization", "monitoring", "overclocking-tools", "audio", "other",
-};
-
-// Images Windows itself ships and Microsoft wrote: a pattern that names one of
-// them is refused, so no entry can ever blame the kernel, the storage, file
-// system, network or graphics stacks, or Windows' own class drivers.
-static const char *const microsoft_images[] = {
-	"ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe", "hal.dll",
-	"halmacpi.dll", "ci.dll",       "clfs.sys",     "cng.sys",      "ksecdd.sys",
-	"acpi.sys",     "pci.sys",      "intelppm.sys", "amdppm.sys",   "storport.sys",
-	"storahci.sys", "stornvme.sys", "msahci.sys",   "pciide.sys",   "pciidex.sys",
-	"atapi.sys",    "ataport.sys",  "disk.sys",     "classpnp.sys", "partmgr.sys",
-	"volmgr.sys",   "volmgrx.sys",  "volsnap.sys",  "fvevol.sys",   "iorate.sys",
-	"ntfs.sys",     "refs.sys",     "fastfat.sys",  "exfat.sys",    "fltmgr.sys",
-	"ndis.sys",     "tcpip.sys",    "netio.sys",    "afd.sys",      "http.sys",
-	"nwifi.sys",    "wfplwfs.sys",  "rdbss.sys",    "mrxsmb.sys",   "srv2.sys",
-	"dxgkrnl.sys",  "dxgmms1.sys",  "dxgmms2.sys",  "basicdisplay.sys",
-	"basicrender.sys", "win32k.sys", "win32kbase.sys", "win32kfull.sys", "cdd.dll",
-	"wdf01000.sys", "wdfldr.sys",   "usbxhci.sys",  "usbport.sys",  "usbhub.sys",
-	"usbhub3.sys",  "ucx01000.sys", "usbccgp.sys",  "usbstor.sys",  "hidclass.sys",
-	"hidusb.sys",   "kbdclass.sys", "mouclass.sys", "ks.sys",       "portcls.sys",
-	"hdaudbus.sys", "hdaudio.sys",  "wdfilter.sys", "wdboot.sys",   "wdnisdrv.sys",
-	"vmbus.sys",    "storvsc.sys",  "netvsc.sys",   "hvservice.sys", "mssecflt.sys",
-	"xusb22.sys",   "bthport.sys",  "bthusb.sys",   "tdx.sys",      "mup.sys",
 };
 
 struct entry {
@@ -113,17 +91,6 @@ static const char *check_pattern(const char *p, bool *prefix, size_t *stem_len)
 	return NULL;
 }
 
-// The Microsoft image a pattern would name, or NULL.
-static const char *names_microsoft_image(const char *pattern, bool prefix, size_t stem_len)
-{
-	for (size_t i = 0; i < sizeof(microsoft_images) / sizeof(microsoft_images[0]); i++) {
-		const char *ms = microsoft_images[i];
-		if (prefix ? !strncasecmp(ms, pattern, stem_len) : !strcasecmp(ms, pattern))
-			return ms;
-	}
-	return NULL;
-}
-
 static bool grow(struct bc_known_drivers *kd)
 {
 	if (kd->count < kd->cap)
@@ -172,8 +139,10 @@ static struct bc_error *parse_driver_line(struct parse_state *ps, char *rest)
 	const char *problem = check_pattern(pattern, &prefix, &stem_len);
 	if (problem)
 		return line_error(ps, problem);
-	const char *ms = names_microsoft_image(pattern, prefix, stem_len);
-	if (ms)
+	// No entry may ever blame Windows' own images (data/inbox_drivers.txt):
+	// the kernel, the storage, file system, network or graphics stacks.
+	char ms[64];
+	if (bc_analysis_inbox_match(pattern, stem_len, prefix, ms, sizeof(ms)))
 		return bc_error_format(ps->line_offset,
 				       "%s line %zu: %s would name Microsoft's %s; Windows' own "
 				       "drivers are not listed",

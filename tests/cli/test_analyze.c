@@ -161,6 +161,25 @@ static uint64_t hex(const json_t *doc, const char *object, const char *key)
 	return s ? strtoull(s, NULL, 16) : 0;
 }
 
+// The texts of the analysis's evidence of @kind, one a line, into @buf.
+static const char *evidence_of(const json_t *doc, const char *kind, char *buf, size_t size)
+{
+	const json_t *evidence = json_object_get(doc, "evidence");
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < json_array_size(evidence); i++) {
+		const json_t *e = json_array_get(evidence, i);
+		const char *text = json_string_value(json_object_get(e, "text"));
+		if (strcmp(json_string_value(json_object_get(e, "kind")), kind) || !text)
+			continue;
+		int n = snprintf(buf + used, size - used, "%s\n", text);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
 // "-y SHARED/symbols/isf --cache TMPDIR/...": the ISF tables; false without them.
 static bool isf_setup(char *table, size_t table_size, char *options, size_t options_size)
 {
@@ -527,16 +546,8 @@ TEST(a_machine_check_names_the_hardware)
 	json_t *doc = out ? parse_and_validate(out) : NULL;
 	free(out);
 	if (doc) {
-		const json_t *evidence = json_object_get(doc, "evidence");
-		char all[4096] = "";
-		for (size_t i = 0; i < json_array_size(evidence); i++) {
-			const json_t *e = json_array_get(evidence, i);
-			if (!strcmp(json_string_value(json_object_get(e, "kind")), "hardware") &&
-			    strlen(all) + 600 < sizeof(all)) {
-				strcat(all, json_string_value(json_object_get(e, "text")));
-				strcat(all, "\n");
-			}
-		}
+		char all[4096];
+		evidence_of(doc, "hardware", all, sizeof(all));
 		CHECK_CONTAINS(all, "Fatal, 2 sections");
 		CHECK_CONTAINS(all, "section 0: Processor Generic (Fatal, primary): Cache error, "
 				    "Data Read, cache level 2, processor id 0x6");
@@ -592,16 +603,8 @@ TEST(a_bad_pool_header_names_the_tags)
 	free(out);
 	if (!doc)
 		return;
-	const json_t *evidence = json_object_get(doc, "evidence");
-	char pool[2048] = "";
-	for (size_t i = 0; i < json_array_size(evidence); i++) {
-		const json_t *e = json_array_get(evidence, i);
-		if (!strcmp(json_string_value(json_object_get(e, "kind")), "pool") &&
-		    strlen(pool) + 600 < sizeof(pool)) {
-			strcat(pool, json_string_value(json_object_get(e, "text")));
-			strcat(pool, "\n");
-		}
-	}
+	char pool[2048];
+	evidence_of(doc, "pool", pool, sizeof(pool));
 	char want[300];
 	snprintf(want, sizeof(want), "Arg4 (the bad pool entry): the POOL_HEADER at %#" PRIx64
 		 " is tagged 'Vctm' (block size 0, previous size 0x40 bytes, pool type 0x2)",
@@ -783,13 +786,8 @@ TEST(proxyrule_is_decided_as_windbg_rules_would)
 				    !strcmp(json_string_value(json_object_get(fr, "found_by")), "scan");
 	}
 	CHECK(bsv_frame);
-	const json_t *evidence = json_object_get(doc, "evidence");
-	bool named = false;
-	for (size_t i = 0; i < json_array_size(evidence); i++) {
-		const json_t *e = json_array_get(evidence, i);
-		named = named || (!strcmp(json_string_value(json_object_get(e, "kind")), "scan") &&
-				  strstr(json_string_value(json_object_get(e, "text")), bsv_driver));
-	}
+	char scanned[4096];
+	bool named = strstr(evidence_of(doc, "scan", scanned, sizeof(scanned)), bsv_driver);
 	CHECK(named);
 	json_decref(doc);
 }
