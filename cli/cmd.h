@@ -39,6 +39,8 @@ void bc_print_summary(struct bc_session *s);
 /** The version line, "Windows 10 Kernel Version 19041 MP (16 procs) Free x64". */
 void bc_version_line(const struct bc_target *t, char *buf, size_t size);
 
+/** "Windows 10" (also for 11, as WinDbg says), "Windows 7", ... for an NT build number. */
+const char *bc_cmd_windows_name(uint32_t build);
 /** Prints the whole dump summary as one JSON document (--json). */
 void bc_print_json(struct bc_session *s);
 

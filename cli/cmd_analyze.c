@@ -64,11 +64,11 @@ static void instruction_lines(struct bc_session *s, uint64_t address)
 static void register_block(struct bc_session *s, const char *name, const char *command,
 			   uint64_t address)
 {
-	char a[24], arg[32];
-	unsigned ps = bc_target_info(s->target)->pointer_size;
-	fprintf(s->out, "%s:  %s -- (%s 0x%" PRIx64 ")\n", name,
-		ps == 4 ? bc_fmt_ptr(a, address, 4) : (snprintf(a, sizeof(a), "%016" PRIx64, address), a),
-		command, address);
+	char arg[32];
+	// The first token: 16 hex digits without a backtick (8 on x86), as WinDbg prints it.
+	int digits = bc_target_info(s->target)->pointer_size == 4 ? 8 : 16;
+	fprintf(s->out, "%s:  %0*" PRIx64 " -- (%s 0x%" PRIx64 ")\n", name, digits,
+		digits == 8 ? (uint32_t)address : address, command, address);
 	snprintf(arg, sizeof(arg), "0x%" PRIx64, address);
 	struct bc_context saved = s->context;
 	bool saved_has = s->has_context;
@@ -119,13 +119,6 @@ static void stack_text(struct bc_session *s, const struct bc_analysis *a)
 		fputc('\n', s->out);
 	}
 	fputs("\n\n", s->out);
-}
-
-static const char *os_name(const struct bc_dump_info *info)
-{
-	uint32_t b = info->build;
-	return b >= 10240 ? "Windows 10" : b >= 9600 ? "Windows 8.1" : b >= 9200 ? "Windows 8"
-	       : b >= 7600 ? "Windows 7" : b >= 6000 ? "Windows Vista" : "Windows XP";
 }
 
 // Our sections, after WinDbg's: the verdict and why.
@@ -272,7 +265,7 @@ static void verbose_report(struct bc_session *s, const struct bc_bugcheck_kb *kb
 	field(out, "OSPLATFORM_TYPE", false,
 	      info->machine == BC_MACHINE_X86 ? "x86" : info->machine == BC_MACHINE_ARM64 ? "arm64"
 										 : "x64");
-	field(out, "OSNAME", false, os_name(info));
+	field(out, "OSNAME", false, bc_cmd_windows_name(info->build));
 	field(out, "FAILURE_ID_HASH", false, a->failure_hash);
 	fputs("Followup:     ", out);
 	bc_put_escaped(out, a->followup, 0);

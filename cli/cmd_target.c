@@ -5,7 +5,7 @@
 #include "cmd.h"
 #include "format.h"
 
-static const char *windows_name(uint32_t build)
+const char *bc_cmd_windows_name(uint32_t build)
 {
 	if (build >= 10240) return "Windows 10";  // WinDbg says "Windows 10" for 11 too
 	if (build >= 9600) return "Windows 8.1";
@@ -33,7 +33,7 @@ void bc_version_line(const struct bc_target *t, char *buf, size_t size)
 {
 	const struct bc_dump_info *i = bc_target_info(t);
 	const char *build_kind = i->major_version == 0xc ? "Checked" : "Free";
-	snprintf(buf, size, "%s Kernel Version %u %s (%u procs) %s %s", windows_name(i->build),
+	snprintf(buf, size, "%s Kernel Version %u %s (%u procs) %s %s", bc_cmd_windows_name(i->build),
 		 i->build, i->processors > 1 ? "MP" : "UP", i->processors, build_kind,
 		 machine_text(i->machine));
 }
